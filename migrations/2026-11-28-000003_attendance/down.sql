@@ -1,0 +1,3 @@
+ALTER TABLE meetings DROP COLUMN reported_online_attendees;
+ALTER TABLE meeting_sites DROP COLUMN reported_attendees;
+DROP TABLE attendance_reports;

@@ -1,0 +1,292 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Uuid,
+        name -> Text,
+        role -> Text,
+        region_id -> Nullable<Uuid>,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    attendance_reports (id) {
+        id -> Uuid,
+        province_id -> Uuid,
+        meeting_id -> Uuid,
+        revision -> Int4,
+        attendees -> Int4,
+        online_attendees -> Nullable<Int4>,
+        sites -> Jsonb,
+        opinions_count -> Int4,
+        opinions -> Jsonb,
+        notes -> Nullable<Text>,
+        correction_reason -> Nullable<Text>,
+        late -> Bool,
+        filed_at -> Timestamptz,
+        filed_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        province_id -> Nullable<Uuid>,
+        actor_id -> Nullable<Uuid>,
+        actor_name -> Text,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Uuid,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    candidates (id) {
+        id -> Uuid,
+        province_id -> Uuid,
+        electoral_unit_id -> Uuid,
+        full_name -> Text,
+        email -> Text,
+        locale -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    elections (id) {
+        id -> Uuid,
+        name -> Text,
+        polling_starts_at -> Timestamptz,
+        campaign_starts_at -> Timestamptz,
+        timezone -> Text,
+        report_deadline_hours -> Int4,
+        min_meetings_per_candidate -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    electoral_units (id) {
+        id -> Uuid,
+        province_id -> Uuid,
+        election_id -> Uuid,
+        region_id -> Uuid,
+        name -> Text,
+        body -> Text,
+        seats -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    health_rules (id) {
+        id -> Uuid,
+        province_id -> Uuid,
+        region_id -> Uuid,
+        effective_from -> Timestamptz,
+        effective_until -> Nullable<Timestamptz>,
+        applies_to -> Text,
+        max_attendees -> Nullable<Int4>,
+        max_occupancy_percent -> Nullable<Int4>,
+        min_area_per_person_m2 -> Nullable<Float8>,
+        combine -> Text,
+        reference -> Nullable<Text>,
+        in_person_allowed -> Bool,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (token_id, key) {
+        token_id -> Uuid,
+        key -> Text,
+        request_hash -> Bytea,
+        status -> Int2,
+        response -> Jsonb,
+        location -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    meeting_candidates (meeting_id, candidate_id) {
+        meeting_id -> Uuid,
+        candidate_id -> Uuid,
+        province_id -> Uuid,
+        busy -> Tstzrange,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    meeting_sites (id) {
+        id -> Uuid,
+        meeting_id -> Uuid,
+        province_id -> Uuid,
+        venue_id -> Uuid,
+        expected_attendees -> Int4,
+        effective_capacity -> Int4,
+        binding_rule_id -> Nullable<Uuid>,
+        present -> Int4,
+        admitted -> Int4,
+        during -> Tstzrange,
+        active -> Bool,
+        reported_attendees -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    meeting_units (meeting_id, electoral_unit_id) {
+        meeting_id -> Uuid,
+        electoral_unit_id -> Uuid,
+        province_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Uuid,
+        province_id -> Uuid,
+        election_id -> Uuid,
+        region_path -> Array<Uuid>,
+        format -> Text,
+        title -> Text,
+        chair_name -> Nullable<Text>,
+        chair_role -> Nullable<Text>,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        status -> Text,
+        cancel_reason -> Nullable<Text>,
+        online_platform -> Nullable<Text>,
+        online_join_url -> Nullable<Text>,
+        online_max_participants -> Nullable<Int4>,
+        online_expected_attendees -> Nullable<Int4>,
+        online_present -> Int4,
+        online_admitted -> Int4,
+        needs_attention -> Bool,
+        attention -> Jsonb,
+        version -> Int4,
+        reported_attendees -> Nullable<Int4>,
+        report_revision -> Nullable<Int4>,
+        report_filed_at -> Nullable<Timestamptz>,
+        report_late -> Nullable<Bool>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        reported_online_attendees -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Uuid,
+        province_id -> Nullable<Uuid>,
+        kind -> Text,
+        recipient -> Text,
+        recipient_name -> Nullable<Text>,
+        candidate_id -> Nullable<Uuid>,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        ics -> Nullable<Text>,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    outbox_attempts (outbox_id, attempt) {
+        outbox_id -> Uuid,
+        attempt -> Int4,
+        at -> Timestamptz,
+        outcome -> Text,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    regions (id) {
+        id -> Uuid,
+        province_id -> Uuid,
+        parent_id -> Nullable<Uuid>,
+        level -> Text,
+        name -> Text,
+        code -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        path -> Array<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    venues (id) {
+        id -> Uuid,
+        province_id -> Uuid,
+        region_id -> Uuid,
+        name -> Text,
+        address -> Text,
+        capacity -> Int4,
+        area_m2 -> Nullable<Float8>,
+        setting -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(api_tokens -> regions (region_id));
+diesel::joinable!(attendance_reports -> meetings (meeting_id));
+diesel::joinable!(attendance_reports -> regions (province_id));
+diesel::joinable!(candidates -> electoral_units (electoral_unit_id));
+diesel::joinable!(candidates -> regions (province_id));
+diesel::joinable!(electoral_units -> elections (election_id));
+diesel::joinable!(idempotency_keys -> api_tokens (token_id));
+diesel::joinable!(meeting_candidates -> candidates (candidate_id));
+diesel::joinable!(meeting_candidates -> meetings (meeting_id));
+diesel::joinable!(meeting_candidates -> regions (province_id));
+diesel::joinable!(meeting_sites -> health_rules (binding_rule_id));
+diesel::joinable!(meeting_sites -> meetings (meeting_id));
+diesel::joinable!(meeting_sites -> regions (province_id));
+diesel::joinable!(meeting_sites -> venues (venue_id));
+diesel::joinable!(meeting_units -> electoral_units (electoral_unit_id));
+diesel::joinable!(meeting_units -> meetings (meeting_id));
+diesel::joinable!(meeting_units -> regions (province_id));
+diesel::joinable!(meetings -> elections (election_id));
+diesel::joinable!(meetings -> regions (province_id));
+diesel::joinable!(outbox -> candidates (candidate_id));
+diesel::joinable!(outbox -> regions (province_id));
+diesel::joinable!(outbox_attempts -> outbox (outbox_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    api_tokens,
+    attendance_reports,
+    audit_log,
+    candidates,
+    elections,
+    electoral_units,
+    health_rules,
+    idempotency_keys,
+    meeting_candidates,
+    meeting_sites,
+    meeting_units,
+    meetings,
+    outbox,
+    outbox_attempts,
+    regions,
+    venues,
+);

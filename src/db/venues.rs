@@ -1,0 +1,141 @@
+//! Venues: physical places where voters gather.
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::db::schema::{regions, venues};
+use crate::domain::capacity::{Setting, VenueFacts};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = venues)]
+pub struct Venue {
+    pub id: Uuid,
+    pub province_id: Uuid,
+    pub region_id: Uuid,
+    pub name: String,
+    pub address: String,
+    pub capacity: i32,
+    pub area_m2: Option<f64>,
+    pub setting: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Venue {
+    pub fn facts(&self) -> Result<VenueFacts, ApiError> {
+        Ok(VenueFacts {
+            capacity: self.capacity,
+            area_m2: self.area_m2,
+            setting: self
+                .setting
+                .parse::<Setting>()
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("stored venue setting: {e:?}")))?,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = venues)]
+pub struct VenueInsertForm {
+    pub id: Uuid,
+    pub province_id: Uuid,
+    pub region_id: Uuid,
+    pub name: String,
+    pub address: String,
+    pub capacity: i32,
+    pub area_m2: Option<f64>,
+    pub setting: String,
+}
+
+#[derive(Default, AsChangeset)]
+#[diesel(table_name = venues)]
+pub struct VenueUpdateForm {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub capacity: Option<i32>,
+    pub area_m2: Option<Option<f64>>,
+    pub setting: Option<String>,
+}
+
+pub fn create(conn: &mut PgConnection, form: VenueInsertForm) -> Result<Venue, ApiError> {
+    Ok(diesel::insert_into(venues::table)
+        .values(form)
+        .returning(Venue::as_returning())
+        .get_result(conn)?)
+}
+
+/// A venue with its region's path, for scope checks.
+pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<(Venue, Vec<Uuid>), ApiError> {
+    venues::table
+        .inner_join(regions::table.on(regions::id.eq(venues::region_id)))
+        .filter(venues::id.eq(id))
+        .select((Venue::as_select(), regions::path))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("venue"))
+}
+
+/// Several venues with their regions' paths, locked against concurrent edits.
+pub fn find_many(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<(Venue, Vec<Uuid>)>, ApiError> {
+    Ok(venues::table
+        .inner_join(regions::table.on(regions::id.eq(venues::region_id)))
+        .filter(venues::id.eq_any(ids))
+        .select((Venue::as_select(), regions::path))
+        .for_share()
+        .load(conn)?)
+}
+
+pub fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Venue, ApiError> {
+    venues::table
+        .find(id)
+        .select(Venue::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("venue"))
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    changes: VenueUpdateForm,
+) -> Result<Venue, ApiError> {
+    Ok(diesel::update(venues::table.find(id))
+        .set((changes, venues::updated_at.eq(diesel::dsl::now)))
+        .returning(Venue::as_returning())
+        .get_result(conn)?)
+}
+
+pub struct VenueFilter {
+    pub scope: Option<Uuid>,
+    pub region_id: Option<Uuid>,
+    pub setting: Option<String>,
+    pub min_capacity: Option<i32>,
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut PgConnection, f: VenueFilter) -> Result<Vec<Venue>, ApiError> {
+    let mut q = venues::table
+        .inner_join(regions::table.on(regions::id.eq(venues::region_id)))
+        .select(Venue::as_select())
+        .into_boxed();
+    for r in [f.scope, f.region_id].into_iter().flatten() {
+        q = q.filter(regions::path.contains(vec![r]));
+    }
+    if let Some(s) = f.setting {
+        q = q.filter(venues::setting.eq(s));
+    }
+    if let Some(c) = f.min_capacity {
+        q = q.filter(venues::capacity.ge(c));
+    }
+    if let Some(after) = f.after {
+        q = q.filter(venues::id.gt(after));
+    }
+    Ok(q.order(venues::id).limit(f.limit).load(conn)?)
+}

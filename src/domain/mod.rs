@@ -1,0 +1,4 @@
+//! Pure domain rules: no I/O, unit-tested.
+pub mod campaign;
+pub mod capacity;
+pub mod values;

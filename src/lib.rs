@@ -1,0 +1,13 @@
+//! voter-meetings: plan voter-contact meetings inside public-health capacity rules.
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod email;
+pub mod error;
+pub mod idempotency;
+pub mod pagination;
+pub mod routes;
+pub mod startup;

@@ -1,0 +1,97 @@
+//! Builds the actix application and its background worker from typed settings.
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{error::JsonPayloadError, web, App, HttpRequest, HttpServer};
+
+use crate::auth::TokenCache;
+use crate::config::Settings;
+use crate::db::PgPool;
+use crate::error::ApiError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: PgPool,
+    pub settings: Settings,
+    pub tokens: TokenCache,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port) and builds the server; nothing runs yet.
+    pub fn build(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.listen_addr)?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            pool,
+            settings,
+            tokens: TokenCache::new(Duration::from_secs(10)),
+        });
+        let max_body = state.settings.max_body_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(json_config(max_body))
+                .app_data(web::PathConfig::default().error_handler(|e, _| {
+                    ApiError::bad_request(format!("invalid path: {e}")).into()
+                }))
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::bad_request(format!("invalid query string: {e}")).into()
+                }))
+                .configure(crate::routes::configure)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(20)
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |e, _req: &HttpRequest| {
+            let problem = match &e {
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => ApiError::problem(
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body is larger than {limit} bytes"),
+                ),
+                JsonPayloadError::ContentType => ApiError::problem(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as application/json",
+                ),
+                JsonPayloadError::Deserialize(de) => {
+                    ApiError::bad_request(format!("the body does not fit the schema: {de}"))
+                }
+                other => ApiError::bad_request(format!("the body could not be read: {other}")),
+            };
+            problem.into()
+        })
+}
+
+async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::problem(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route for {} {}", req.method(), req.path()),
+    ))
+}

@@ -1,0 +1,222 @@
+//! Health checks, authentication, problem+json conventions, idempotency.
+use reqwest::Method;
+use serde_json::json;
+use voter_meetings::auth::Role;
+
+use crate::helpers::spawn_app;
+
+#[actix_web::test]
+async fn health_checks_need_no_token_and_readyz_reaches_the_database() {
+    let app = spawn_app().await;
+    let live = app.request(Method::GET, "/healthz", None, None, &[]).await;
+    assert_eq!(live.ok(200)["status"], "ok");
+    let ready = app.request(Method::GET, "/readyz", None, None, &[]).await;
+    assert_eq!(ready.ok(200)["database"], "ok");
+}
+
+#[actix_web::test]
+async fn requests_without_a_valid_bearer_token_are_401_problems() {
+    let app = spawn_app().await;
+    let none = app.request(Method::GET, "/me", None, None, &[]).await;
+    none.problem(401, "unauthorized");
+    assert_eq!(none.headers["www-authenticate"], "Bearer");
+    app.get("/me", "vm_not_a_real_token")
+        .await
+        .problem(401, "unauthorized");
+    let basic = app
+        .request(
+            Method::GET,
+            "/me",
+            None,
+            None,
+            &[("authorization", "Basic YTpi")],
+        )
+        .await;
+    basic.problem(401, "unauthorized");
+}
+
+#[actix_web::test]
+async fn me_describes_the_calling_token() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let token = app.token(Role::Observer, Some(tree.district));
+    let me = app.get("/me", &token).await;
+    assert_eq!(me.ok(200)["role"], "observer");
+    assert_eq!(me.body["region_id"], tree.district.to_string());
+}
+
+#[actix_web::test]
+async fn admins_create_tokens_that_are_shown_once_and_work() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let created = app
+        .post("/tokens", &app.admin, json!({"name": "Ban Thường trực UBMTTQ huyện", "role": "organizer", "region_id": tree.district}))
+        .await;
+    let token = created.ok(201)["token"].as_str().expect("token").to_owned();
+    assert!(token.starts_with("vm_") && token.len() > 40);
+    let me = app.get("/me", &token).await;
+    assert_eq!(me.ok(200)["role"], "organizer");
+    assert_eq!(me.body["id"], created.body["id"]);
+    // only the hash is stored
+    use diesel::prelude::*;
+    let stored: i64 = diesel::sql_query(
+        "SELECT 1 FROM api_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
+    )
+    .bind::<diesel::sql_types::Text, _>(&token)
+    .execute(&mut app.conn())
+    .map(|n| n as i64)
+    .expect("query");
+    assert_eq!(stored, 1);
+    let plaintext: i64 = diesel::sql_query(
+        "SELECT 1 FROM api_tokens WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'",
+    )
+    .bind::<diesel::sql_types::Text, _>(&token[3..])
+    .execute(&mut app.conn())
+    .map(|n| n as i64)
+    .expect("query");
+    assert_eq!(plaintext, 0);
+}
+
+#[actix_web::test]
+async fn token_creation_is_validated_and_admin_only() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let organizer = app.token(Role::Organizer, Some(tree.province));
+    app.post("/tokens", &organizer, json!({"name": "x", "role": "admin"}))
+        .await
+        .problem(403, "forbidden");
+    let bad = app
+        .post("/tokens", &app.admin, json!({"name": "", "role": "wizard"}))
+        .await;
+    assert_eq!(bad.invalid_fields(), vec!["role"]);
+    let no_region = app
+        .post(
+            "/tokens",
+            &app.admin,
+            json!({"name": "x", "role": "organizer"}),
+        )
+        .await;
+    assert_eq!(no_region.invalid_fields(), vec!["region_id"]);
+}
+
+#[actix_web::test]
+async fn malformed_bodies_are_400_problems_and_change_nothing() {
+    let app = spawn_app().await;
+    app.post_raw(
+        "/regions",
+        &app.admin,
+        "application/json",
+        b"{not json".to_vec(),
+    )
+    .await
+    .problem(400, "bad_request");
+    app.post(
+        "/regions",
+        &app.admin,
+        json!({"name": "A", "level": "province", "colour": "red"}),
+    )
+    .await
+    .problem(400, "bad_request");
+    app.post(
+        "/regions",
+        &app.admin,
+        json!({"name": 7, "level": "province"}),
+    )
+    .await
+    .problem(400, "bad_request");
+    app.post_raw("/regions", &app.admin, "text/plain", b"{}".to_vec())
+        .await
+        .problem(415, "unsupported_media_type");
+    let huge = format!(
+        "{{\"name\": \"{}\", \"level\": \"province\"}}",
+        "x".repeat(300_000)
+    );
+    app.post_raw(
+        "/regions",
+        &app.admin,
+        "application/json",
+        huge.into_bytes(),
+    )
+    .await
+    .problem(413, "payload_too_large");
+    let list = app.get("/regions", &app.admin).await;
+    assert_eq!(list.ok(200)["items"].as_array().map(Vec::len), Some(0));
+}
+
+#[actix_web::test]
+async fn unknown_routes_and_bad_path_ids_are_problems() {
+    let app = spawn_app().await;
+    app.get("/no-such-thing", &app.admin)
+        .await
+        .problem(404, "not_found");
+    app.get("/regions/not-a-uuid", &app.admin)
+        .await
+        .problem(404, "not_found");
+    app.get(&format!("/regions/{}", uuid::Uuid::new_v4()), &app.admin)
+        .await
+        .problem(404, "not_found");
+    app.get("/regions?limit=0", &app.admin)
+        .await
+        .problem(422, "validation_failed");
+    app.get("/regions?limit=abc", &app.admin)
+        .await
+        .problem(400, "bad_request");
+}
+
+#[actix_web::test]
+async fn an_idempotency_key_replays_the_first_response_and_refuses_another_body() {
+    let app = spawn_app().await;
+    let body = json!({"name": "Tỉnh Quảng Nam", "level": "province", "code": "49"});
+    let key = [("Idempotency-Key", "create-quang-nam-1")];
+    let first = app
+        .request(
+            Method::POST,
+            "/regions",
+            Some(&app.admin),
+            Some(body.clone()),
+            &key,
+        )
+        .await;
+    first.ok(201);
+    let again = app
+        .request(Method::POST, "/regions", Some(&app.admin), Some(body), &key)
+        .await;
+    assert_eq!(again.ok(201)["id"], first.body["id"]);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.headers["location"], first.headers["location"]);
+    let other = app
+        .request(
+            Method::POST,
+            "/regions",
+            Some(&app.admin),
+            Some(json!({"name": "Tỉnh Quảng Ngãi", "level": "province"})),
+            &key,
+        )
+        .await;
+    other.problem(422, "idempotency_key_reused");
+    let list = app.get("/regions", &app.admin).await;
+    assert_eq!(list.ok(200)["items"].as_array().map(Vec::len), Some(1));
+}
+
+#[actix_web::test]
+async fn concurrent_requests_with_one_idempotency_key_create_one_record() {
+    let app = spawn_app().await;
+    let body = json!({"name": "Tỉnh Nghệ An", "level": "province"});
+    let sends = (0..10).map(|_| {
+        app.request(
+            Method::POST,
+            "/regions",
+            Some(&app.admin),
+            Some(body.clone()),
+            &[("Idempotency-Key", "same-key")],
+        )
+    });
+    let answers = futures::future::join_all(sends).await;
+    let ids: std::collections::HashSet<_> = answers
+        .iter()
+        .map(|a| a.ok(201)["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1);
+    let list = app.get("/regions", &app.admin).await;
+    assert_eq!(list.ok(200)["items"].as_array().map(Vec::len), Some(1));
+}

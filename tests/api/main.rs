@@ -1,0 +1,8 @@
+//! Black-box tests of the HTTP API against the real local PostgreSQL; one module per resource.
+mod helpers;
+
+mod audit;
+mod elections;
+mod foundation;
+mod regions;
+mod venues;
