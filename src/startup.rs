@@ -2,7 +2,9 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{error::JsonPayloadError, web, App, HttpRequest, HttpServer};
 
 use crate::auth::TokenCache;
@@ -35,6 +37,7 @@ impl Application {
         let max_body = state.settings.max_body_bytes;
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(json_config(max_body))
@@ -93,5 +96,40 @@ async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError
         actix_web::http::StatusCode::NOT_FOUND,
         "not_found",
         format!("no route for {} {}", req.method(), req.path()),
+    ))
+}
+
+/// Errors actix answers by itself (405, a 404 inside a scope) get a problem+json body too.
+fn problem_for_bare_errors<B>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (code, detail) = match status.as_u16() {
+        404 => ("not_found", "no such resource".to_owned()),
+        405 => (
+            "method_not_allowed",
+            format!(
+                "{} is not allowed on {}",
+                res.request().method(),
+                res.request().path()
+            ),
+        ),
+        _ => (
+            "bad_request",
+            status.canonical_reason().unwrap_or("error").to_owned(),
+        ),
+    };
+    let (req, _) = res.into_parts();
+    let response =
+        actix_web::ResponseError::error_response(&ApiError::problem(status, code, detail));
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
     ))
 }

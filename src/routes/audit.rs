@@ -12,7 +12,7 @@ use crate::pagination::PageRequest;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/audit", web::get().to(list));
+    cfg.service(web::resource("/audit").get(list));
 }
 
 #[derive(Debug, Queryable, Selectable, Serialize)]

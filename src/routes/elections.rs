@@ -17,25 +17,28 @@ use crate::pagination::PageRequest;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/elections", web::post().to(create_election))
-        .route("/elections", web::get().to(list_elections))
-        .route("/elections/{id}", web::get().to(get_election))
-        .route(
-            "/elections/{id}/electoral-units",
-            web::post().to(create_unit),
-        )
-        .route("/elections/{id}/electoral-units", web::get().to(list_units))
-        .route("/electoral-units/{id}", web::get().to(get_unit))
-        .route(
-            "/electoral-units/{id}/candidates",
-            web::post().to(create_candidate),
-        )
-        .route(
-            "/electoral-units/{id}/candidates",
-            web::get().to(list_candidates),
-        )
-        .route("/candidates/{id}", web::get().to(get_candidate))
-        .route("/candidates/{id}", web::patch().to(patch_candidate));
+    cfg.service(
+        web::resource("/elections")
+            .post(create_election)
+            .get(list_elections),
+    )
+    .service(web::resource("/elections/{id}").get(get_election))
+    .service(
+        web::resource("/elections/{id}/electoral-units")
+            .post(create_unit)
+            .get(list_units),
+    )
+    .service(web::resource("/electoral-units/{id}").get(get_unit))
+    .service(
+        web::resource("/electoral-units/{id}/candidates")
+            .post(create_candidate)
+            .get(list_candidates),
+    )
+    .service(
+        web::resource("/candidates/{id}")
+            .get(get_candidate)
+            .patch(patch_candidate),
+    );
 }
 
 #[derive(Debug, Serialize, Deserialize)]

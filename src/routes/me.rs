@@ -10,8 +10,8 @@ use crate::idempotency::Created;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/me", web::get().to(me))
-        .route("/tokens", web::post().to(create_token));
+    cfg.service(web::resource("/me").get(me))
+        .service(web::resource("/tokens").post(create_token));
 }
 
 async fn me(who: Caller) -> HttpResponse {

@@ -12,9 +12,8 @@ use crate::pagination::PageRequest;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/regions", web::post().to(create))
-        .route("/regions", web::get().to(list))
-        .route("/regions/{id}", web::get().to(get));
+    cfg.service(web::resource("/regions").post(create).get(list))
+        .service(web::resource("/regions/{id}").get(get));
 }
 
 #[derive(Debug, Serialize, Deserialize)]

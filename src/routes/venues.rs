@@ -14,10 +14,8 @@ use crate::pagination::PageRequest;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/venues", web::post().to(create))
-        .route("/venues", web::get().to(list))
-        .route("/venues/{id}", web::get().to(get))
-        .route("/venues/{id}", web::patch().to(patch));
+    cfg.service(web::resource("/venues").post(create).get(list))
+        .service(web::resource("/venues/{id}").get(get).patch(patch));
 }
 
 fn capacity(n: i32) -> Result<i32, String> {

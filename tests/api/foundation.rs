@@ -220,3 +220,11 @@ async fn concurrent_requests_with_one_idempotency_key_create_one_record() {
     let list = app.get("/regions", &app.admin).await;
     assert_eq!(list.ok(200)["items"].as_array().map(Vec::len), Some(1));
 }
+
+#[actix_web::test]
+async fn a_wrong_method_is_a_405_problem() {
+    let app = spawn_app().await;
+    app.request(Method::DELETE, "/regions", Some(&app.admin), None, &[])
+        .await
+        .problem(405, "method_not_allowed");
+}

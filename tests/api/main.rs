@@ -2,7 +2,9 @@
 mod helpers;
 
 mod audit;
+mod cli;
 mod elections;
 mod foundation;
+mod migrations;
 mod regions;
 mod venues;
