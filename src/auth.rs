@@ -92,6 +92,15 @@ impl Caller {
         }
     }
 
+    /// Observers read; everyone else may ask for changes (scope is checked per record).
+    pub fn ensure_can_mutate(&self) -> Result<(), ApiError> {
+        if self.role == Role::Observer {
+            Err(ApiError::forbidden("observers cannot change anything"))
+        } else {
+            Ok(())
+        }
+    }
+
     pub fn ensure_admin(&self) -> Result<(), ApiError> {
         if self.is_admin() {
             Ok(())

@@ -36,6 +36,7 @@ pub struct Created {
     pub status: StatusCode,
     pub body: Value,
     pub location: Option<String>,
+    pub etag: Option<String>,
 }
 
 impl Created {
@@ -44,7 +45,13 @@ impl Created {
             status: StatusCode::CREATED,
             body: serde_json::to_value(body).map_err(ApiError::internal)?,
             location,
+            etag: None,
         })
+    }
+
+    pub fn with_etag(mut self, etag: String) -> Self {
+        self.etag = Some(etag);
+        self
     }
 
     pub fn with_status(mut self, status: StatusCode) -> Self {
@@ -56,6 +63,9 @@ impl Created {
         let mut r = HttpResponse::build(self.status);
         if let Some(loc) = &self.location {
             r.insert_header((header::LOCATION, loc.as_str()));
+        }
+        if let Some(tag) = &self.etag {
+            r.insert_header((header::ETAG, tag.as_str()));
         }
         if replayed {
             r.insert_header(("Idempotent-Replayed", "true"));
@@ -113,20 +123,27 @@ pub fn once(
                 idempotency_keys::status.eq(created.status.as_u16() as i16),
                 idempotency_keys::response.eq(&created.body),
                 idempotency_keys::location.eq(&created.location),
+                idempotency_keys::etag.eq(&created.etag),
             ))
             .execute(conn)?;
         return Ok((created, false));
     }
-    let (stored_hash, status, body, location): (Vec<u8>, i16, Value, Option<String>) =
-        idempotency_keys::table
-            .find((token_id, key))
-            .select((
-                idempotency_keys::request_hash,
-                idempotency_keys::status,
-                idempotency_keys::response,
-                idempotency_keys::location,
-            ))
-            .first(conn)?;
+    let (stored_hash, status, body, location, etag): (
+        Vec<u8>,
+        i16,
+        Value,
+        Option<String>,
+        Option<String>,
+    ) = idempotency_keys::table
+        .find((token_id, key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::status,
+            idempotency_keys::response,
+            idempotency_keys::location,
+            idempotency_keys::etag,
+        ))
+        .first(conn)?;
     if stored_hash != request_hash {
         return Err(ApiError::unprocessable(
             "idempotency_key_reused",
@@ -144,6 +161,7 @@ pub fn once(
             status,
             body,
             location,
+            etag,
         },
         true,
     ))

@@ -9,5 +9,6 @@ pub mod email;
 pub mod error;
 pub mod idempotency;
 pub mod pagination;
+pub mod planning;
 pub mod routes;
 pub mod startup;

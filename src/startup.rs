@@ -22,6 +22,7 @@ pub struct AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    outbox: crate::email::worker::Worker,
 }
 
 impl Application {
@@ -29,6 +30,7 @@ impl Application {
     pub fn build(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.listen_addr)?;
         let port = listener.local_addr()?.port();
+        let outbox = crate::email::worker::Worker::new(pool.clone(), &settings)?;
         let state = web::Data::new(AppState {
             pool,
             settings,
@@ -53,16 +55,26 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(20)
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            outbox,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
+    /// Serves and delivers email until SIGINT/SIGTERM, then drains in-flight requests and
+    /// stops the outbox worker once its batch in flight is recorded.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = actix_web::rt::spawn(self.outbox.run(stopped));
+        let served = self.server.await;
+        let _ = stop.send(true);
+        let _ = worker.await;
+        served
     }
 }
 

@@ -122,6 +122,7 @@ CREATE TABLE idempotency_keys (
     status       smallint NOT NULL,
     response     jsonb NOT NULL,
     location     text,
+    etag         text,
     created_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (token_id, key)
 );

@@ -19,7 +19,9 @@ CREATE TABLE outbox (
     sent_at         timestamptz
 );
 CREATE INDEX outbox_due_idx ON outbox (next_attempt_at) WHERE status = 'pending';
-CREATE INDEX outbox_created_idx ON outbox (created_at, id);
+-- GET /outbox filters by candidate or recipient and pages by id (UUIDv7: creation order).
+CREATE INDEX outbox_candidate_idx ON outbox (candidate_id, id) WHERE candidate_id IS NOT NULL;
+CREATE INDEX outbox_recipient_idx ON outbox (recipient, id);
 
 CREATE TABLE outbox_attempts (
     outbox_id    uuid NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,

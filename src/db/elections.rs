@@ -391,3 +391,27 @@ pub fn list_candidates(
     }
     Ok(q.order(candidates::id).limit(limit).load(conn)?)
 }
+
+/// Several units with their regions' paths.
+pub fn find_units(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<(ElectoralUnit, Vec<Uuid>)>, ApiError> {
+    Ok(electoral_units::table
+        .inner_join(regions_t::table.on(regions_t::id.eq(electoral_units::region_id)))
+        .filter(electoral_units::id.eq_any(ids))
+        .select((ElectoralUnit::as_select(), regions_t::path))
+        .load(conn)?)
+}
+
+/// Every candidate of these units, active or not.
+pub fn candidates_of_units(
+    conn: &mut PgConnection,
+    unit_ids: &[Uuid],
+) -> Result<Vec<Candidate>, ApiError> {
+    Ok(candidates::table
+        .filter(candidates::electoral_unit_id.eq_any(unit_ids))
+        .select(Candidate::as_select())
+        .order(candidates::id)
+        .load(conn)?)
+}

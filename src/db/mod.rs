@@ -96,5 +96,7 @@ fn quote_literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 pub mod elections;
+pub mod health_rules;
+pub mod meetings;
 pub mod regions;
 pub mod venues;

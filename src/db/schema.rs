@@ -116,6 +116,7 @@ diesel::table! {
         status -> Int2,
         response -> Jsonb,
         location -> Nullable<Text>,
+        etag -> Nullable<Text>,
         created_at -> Timestamptz,
     }
 }

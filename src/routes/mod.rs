@@ -1,8 +1,11 @@
 //! HTTP routes, one module per resource; handlers parse, call, answer.
 mod audit;
 mod elections;
+mod email;
 mod health;
+mod health_rules;
 mod me;
+mod meetings;
 mod regions;
 mod venues;
 
@@ -23,7 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(regions::configure)
             .configure(elections::configure)
             .configure(venues::configure)
-            .configure(audit::configure),
+            .configure(health_rules::configure)
+            .configure(meetings::configure)
+            .configure(audit::configure)
+            .configure(email::configure),
     );
 }
 

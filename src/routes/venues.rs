@@ -204,10 +204,15 @@ async fn patch(
     let id = super::parse_id(&id, "venue")?;
     let changes = body.parse()?;
     let venue = crate::db::tx(&state.pool, move |conn| {
-        let (_, path) = db::find(conn, id)?;
+        let (current, path) = db::find(conn, id)?;
         who.ensure_write(&path)?;
+        // A venue's capacity, area and setting decide its meetings' effective capacity:
+        // changing them re-evaluates its planned meetings like a rule change does.
+        crate::db::health_rules::lock_province_rules(conn, current.province_id, true)?;
         let before = db::lock(conn, id)?;
         let after = db::update(conn, id, changes)?;
+        let planned = crate::planning::meetings_at_venue(conn, id)?;
+        crate::planning::reevaluate(conn, &planned, None)?;
         audit::record(
             conn,
             &who,

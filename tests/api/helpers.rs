@@ -328,13 +328,25 @@ impl TestApp {
 
     /// An election whose campaign runs from 2021-04-27 to 2021-05-22 07:00 (+07:00).
     pub async fn election(&self) -> Uuid {
+        self.election_with("2021-04-27T00:00:00+07:00", "2021-05-23T07:00:00+07:00")
+            .await
+    }
+
+    /// An election in 2031, so its meetings are still to come (rule changes re-evaluate
+    /// only future meetings): campaign 2031-04-27 to 2031-05-22 07:00 (+07:00).
+    pub async fn future_election(&self) -> Uuid {
+        self.election_with("2031-04-27T00:00:00+07:00", "2031-05-23T07:00:00+07:00")
+            .await
+    }
+
+    pub async fn election_with(&self, campaign_starts_at: &str, polling_starts_at: &str) -> Uuid {
         self.post(
             "/elections",
             &self.admin,
             json!({
                 "name": "Bầu cử đại biểu Quốc hội khóa XV và HĐND các cấp nhiệm kỳ 2021–2026",
-                "polling_starts_at": "2021-05-23T07:00:00+07:00",
-                "campaign_starts_at": "2021-04-27T00:00:00+07:00",
+                "polling_starts_at": polling_starts_at,
+                "campaign_starts_at": campaign_starts_at,
                 "min_meetings_per_candidate": {"national_assembly": 10, "province_council": 5}
             }),
         )

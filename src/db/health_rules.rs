@@ -1,0 +1,205 @@
+//! Public-health gathering rules, and the province lock that orders rule changes
+//! against meeting plans.
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Uuid as SqlUuid;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::db::schema::health_rules;
+use crate::domain::assessment::RegionalRule;
+use crate::domain::capacity::RuleFacts;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = health_rules)]
+pub struct HealthRule {
+    pub id: Uuid,
+    pub province_id: Uuid,
+    pub region_id: Uuid,
+    pub effective_from: DateTime<Utc>,
+    pub effective_until: Option<DateTime<Utc>>,
+    pub applies_to: String,
+    pub max_attendees: Option<i32>,
+    pub max_occupancy_percent: Option<i32>,
+    pub min_area_per_person_m2: Option<f64>,
+    pub combine: String,
+    pub reference: Option<String>,
+    pub in_person_allowed: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl HealthRule {
+    pub fn regional(&self) -> Result<RegionalRule, ApiError> {
+        let stored = |e: crate::domain::capacity::UnknownVariant| {
+            ApiError::internal(anyhow::anyhow!("stored health rule {}: {e}", self.id))
+        };
+        Ok(RegionalRule {
+            region_id: self.region_id,
+            facts: RuleFacts {
+                id: self.id,
+                applies_to: self.applies_to.parse().map_err(stored)?,
+                effective_from: self.effective_from,
+                effective_until: self.effective_until,
+                max_attendees: self.max_attendees,
+                max_occupancy_percent: self.max_occupancy_percent,
+                min_area_per_person_m2: self.min_area_per_person_m2,
+                combine: self.combine.parse().map_err(stored)?,
+                in_person_allowed: self.in_person_allowed,
+            },
+        })
+    }
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = health_rules, treat_none_as_null = true)]
+pub struct HealthRuleForm {
+    pub region_id: Uuid,
+    pub province_id: Uuid,
+    pub effective_from: DateTime<Utc>,
+    pub effective_until: Option<DateTime<Utc>>,
+    pub applies_to: String,
+    pub max_attendees: Option<i32>,
+    pub max_occupancy_percent: Option<i32>,
+    pub min_area_per_person_m2: Option<f64>,
+    pub combine: String,
+    pub reference: Option<String>,
+    pub in_person_allowed: bool,
+}
+
+/// Rule changes take this lock exclusively and meeting plans take it shared, per province:
+/// a rule change waits for meetings being planned, then re-evaluates them; a meeting being
+/// planned sees every committed rule. Meetings never wait for each other.
+pub fn lock_province_rules(
+    conn: &mut PgConnection,
+    province_id: Uuid,
+    exclusive: bool,
+) -> QueryResult<()> {
+    let sql = if exclusive {
+        "SELECT pg_advisory_xact_lock(727402, hashtext($1::text))"
+    } else {
+        "SELECT pg_advisory_xact_lock_shared(727402, hashtext($1::text))"
+    };
+    diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(province_id)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn create(conn: &mut PgConnection, form: &HealthRuleForm) -> Result<HealthRule, ApiError> {
+    Ok(diesel::insert_into(health_rules::table)
+        .values((health_rules::id.eq(Uuid::now_v7()), form))
+        .returning(HealthRule::as_returning())
+        .get_result(conn)?)
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<HealthRule, ApiError> {
+    health_rules::table
+        .find(id)
+        .select(HealthRule::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("health rule"))
+}
+
+pub fn lock(conn: &mut PgConnection, id: Uuid) -> Result<HealthRule, ApiError> {
+    health_rules::table
+        .find(id)
+        .select(HealthRule::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("health rule"))
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    form: &HealthRuleForm,
+) -> Result<HealthRule, ApiError> {
+    Ok(diesel::update(health_rules::table.find(id))
+        .set((
+            form,
+            health_rules::version.eq(health_rules::version + 1),
+            health_rules::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(HealthRule::as_returning())
+        .get_result(conn)?)
+}
+
+/// Rules set in any of `region_ids` whose period overlaps `[from, to)`.
+pub fn in_regions_during(
+    conn: &mut PgConnection,
+    region_ids: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<RegionalRule>, ApiError> {
+    rules_in_regions(conn, region_ids, from, to)?
+        .iter()
+        .map(HealthRule::regional)
+        .collect()
+}
+
+/// The stored rules behind [`in_regions_during`].
+pub fn rules_in_regions(
+    conn: &mut PgConnection,
+    region_ids: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<HealthRule>, ApiError> {
+    Ok(health_rules::table
+        .filter(health_rules::region_id.eq_any(region_ids))
+        .filter(health_rules::effective_from.lt(to))
+        .filter(
+            health_rules::effective_until
+                .is_null()
+                .or(health_rules::effective_until.gt(from)),
+        )
+        .select(HealthRule::as_select())
+        .order(health_rules::id)
+        .load(conn)?)
+}
+
+pub struct RuleFilter {
+    pub scope: Option<Uuid>,
+    pub region_id: Option<Uuid>,
+    pub active_at: Option<DateTime<Utc>>,
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// Rules visible to a scope: those set in the scope's subtree and those above it that reach it.
+pub fn list(conn: &mut PgConnection, f: RuleFilter) -> Result<Vec<HealthRule>, ApiError> {
+    use crate::db::schema::regions;
+    let mut q = health_rules::table
+        .inner_join(regions::table.on(regions::id.eq(health_rules::region_id)))
+        .select(HealthRule::as_select())
+        .into_boxed();
+    if let Some(scope) = f.scope {
+        let scope_path: Vec<Uuid> = regions::table
+            .find(scope)
+            .select(regions::path)
+            .first(conn)?;
+        q = q.filter(
+            regions::path
+                .contains(vec![scope])
+                .or(health_rules::region_id.eq_any(scope_path)),
+        );
+    }
+    if let Some(r) = f.region_id {
+        q = q.filter(regions::path.contains(vec![r]));
+    }
+    if let Some(t) = f.active_at {
+        q = q.filter(health_rules::effective_from.le(t)).filter(
+            health_rules::effective_until
+                .is_null()
+                .or(health_rules::effective_until.gt(t)),
+        );
+    }
+    if let Some(after) = f.after {
+        q = q.filter(health_rules::id.gt(after));
+    }
+    Ok(q.order(health_rules::id).limit(f.limit).load(conn)?)
+}

@@ -1,0 +1,1018 @@
+//! `/meetings`: rules 1–5 of SPEC §3, If-Match, cancellation, listing.
+use futures::future::join_all;
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+use voter_meetings::auth::Role;
+
+use crate::helpers::{spawn_app, TestApp, Tree};
+
+/// A province with a National Assembly unit of three candidates and a hall for 100 (120 m²).
+pub struct Setup {
+    pub tree: Tree,
+    pub election: Uuid,
+    pub unit: Uuid,
+    pub candidates: Vec<Uuid>,
+    pub hall: Uuid,
+}
+
+pub async fn setup(app: &TestApp, election: Uuid) -> Setup {
+    let tree = app.tree().await;
+    let unit = app
+        .unit(
+            election,
+            tree.province,
+            "national_assembly",
+            "Đơn vị bầu cử số 1",
+        )
+        .await;
+    let mut candidates = Vec::new();
+    for (i, name) in ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường"]
+        .iter()
+        .enumerate()
+    {
+        candidates.push(
+            app.candidate(unit, name, &format!("ung-vien-{i}@example.vn"))
+                .await,
+        );
+    }
+    let hall = app
+        .venue(
+            tree.commune,
+            "Hội trường UBND xã Kỳ Đồng",
+            100,
+            Some(120.0),
+            "indoor",
+        )
+        .await;
+    Setup {
+        tree,
+        election,
+        unit,
+        candidates,
+        hall,
+    }
+}
+
+impl Setup {
+    pub fn in_person(&self, venue: Uuid, starts_at: &str, ends_at: &str, expected: i32) -> Value {
+        json!({
+            "election_id": self.election,
+            "electoral_unit_ids": [self.unit],
+            "format": "in_person",
+            "title": "Tiếp xúc cử tri xã Kỳ Đồng",
+            "chair": {"name": "Phạm Văn Đức", "role": "Chủ tịch UBMTTQ tỉnh"},
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "sites": [{"venue_id": venue, "expected_attendees": expected}]
+        })
+    }
+}
+
+fn ids(v: &Value, field: &str) -> Vec<String> {
+    let mut out: Vec<String> = v[field]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_str().expect("str").to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+#[actix_web::test]
+async fn a_meeting_is_planned_with_every_active_candidate_by_default() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    app.patch(
+        &format!("/candidates/{}", s.candidates[2]),
+        &app.admin,
+        json!({"status": "withdrawn"}),
+    )
+    .await
+    .ok(200);
+    let created = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-10T08:00:00+07:00",
+                "2021-05-10T10:00:00+07:00",
+                80,
+            ),
+        )
+        .await;
+    let m = created.ok(201);
+    let mut expected: Vec<String> = s.candidates[..2].iter().map(Uuid::to_string).collect();
+    expected.sort();
+    assert_eq!(ids(m, "candidate_ids"), expected);
+    assert_eq!(m["status"], "planned");
+    assert_eq!(m["starts_at"], "2021-05-10T01:00:00Z");
+    assert_eq!(m["capacity"], 100);
+    assert_eq!(m["sites"][0]["effective_capacity"], 100);
+    assert!(m["sites"][0]["binding_rule_id"].is_null());
+    assert_eq!(m["chair"]["name"], "Phạm Văn Đức");
+    assert_eq!(created.headers["etag"], "\"1\"");
+    let id = created.id();
+    let read = app.get(&format!("/meetings/{id}"), &app.admin).await;
+    assert_eq!(read.ok(200)["id"], id.to_string());
+    assert_eq!(read.headers["etag"], "\"1\"");
+    let audit = app.get(&format!("/audit?entity_id={id}"), &app.admin).await;
+    assert_eq!(audit.ok(200)["items"][0]["action"], "create");
+}
+
+#[actix_web::test]
+async fn meetings_must_lie_inside_the_campaign_window() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    for (start, end) in [
+        ("2021-04-26T20:00:00+07:00", "2021-04-26T22:00:00+07:00"),
+        ("2021-05-22T06:00:00+07:00", "2021-05-22T08:00:00+07:00"),
+        ("2021-04-26T23:00:00+07:00", "2021-04-27T01:00:00+07:00"),
+    ] {
+        let answer = app
+            .post("/meetings", &app.admin, s.in_person(s.hall, start, end, 10))
+            .await;
+        let p = answer.problem(422, "outside_campaign_window");
+        assert_eq!(p["campaign_ends_at"], "2021-05-22T00:00:00Z");
+    }
+    app.post(
+        "/meetings",
+        &app.admin,
+        s.in_person(
+            s.hall,
+            "2021-05-22T05:00:00+07:00",
+            "2021-05-22T07:00:00+07:00",
+            10,
+        ),
+    )
+    .await
+    .ok(201);
+    let list = app.get("/meetings", &app.admin).await;
+    assert_eq!(list.ok(200)["items"].as_array().map(Vec::len), Some(1));
+}
+
+#[actix_web::test]
+async fn twenty_concurrent_plans_for_one_candidate_at_one_time_book_exactly_one() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let mut bodies = Vec::new();
+    for i in 0..20 {
+        let venue = app
+            .venue(
+                s.tree.commune,
+                &format!("Nhà văn hóa thôn {i}"),
+                100,
+                None,
+                "indoor",
+            )
+            .await;
+        let mut body = s.in_person(
+            venue,
+            "2021-05-10T08:00:00+07:00",
+            "2021-05-10T10:00:00+07:00",
+            50,
+        );
+        body["candidate_ids"] = json!([s.candidates[0]]);
+        bodies.push(body);
+    }
+    let answers = join_all(
+        bodies
+            .into_iter()
+            .map(|b| app.post("/meetings", &app.admin, b)),
+    )
+    .await;
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    let conflicts: Vec<_> = answers.iter().filter(|a| a.status == 409).collect();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        answers.iter().map(|a| &a.text).collect::<Vec<_>>()
+    );
+    assert_eq!(conflicts.len(), 19);
+    let winner = answers.iter().find(|a| a.status == 201).expect("one").id();
+    for c in conflicts {
+        let p = c.problem(409, "candidate_conflict");
+        assert_eq!(p["conflicting_meeting_id"], winner.to_string());
+        assert_eq!(p["candidate_id"], s.candidates[0].to_string());
+    }
+}
+
+#[actix_web::test]
+async fn twenty_concurrent_plans_for_one_venue_at_one_time_book_exactly_one() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let mut bodies = Vec::new();
+    for i in 0..20 {
+        let unit = app
+            .unit(
+                election,
+                s.tree.district,
+                "province_council",
+                &format!("Đơn vị HĐND tỉnh số {i}"),
+            )
+            .await;
+        let c = app
+            .candidate(unit, &format!("Ứng viên {i}"), &format!("uv{i}@example.vn"))
+            .await;
+        let mut body = s.in_person(
+            s.hall,
+            "2021-05-11T14:00:00+07:00",
+            "2021-05-11T16:00:00+07:00",
+            50,
+        );
+        body["electoral_unit_ids"] = json!([unit]);
+        body["candidate_ids"] = json!([c]);
+        bodies.push(body);
+    }
+    let answers = join_all(
+        bodies
+            .into_iter()
+            .map(|b| app.post("/meetings", &app.admin, b)),
+    )
+    .await;
+    assert_eq!(answers.iter().filter(|a| a.status == 201).count(), 1);
+    let winner = answers.iter().find(|a| a.status == 201).expect("one").id();
+    for a in answers.iter().filter(|a| a.status != 201) {
+        let p = a.problem(409, "venue_conflict");
+        assert_eq!(p["conflicting_meeting_id"], winner.to_string());
+        assert_eq!(p["venue_id"], s.hall.to_string());
+    }
+}
+
+#[actix_web::test]
+async fn the_travel_buffer_separates_a_candidates_meetings() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let second = app
+        .venue(
+            s.tree.commune,
+            "Trường tiểu học Kỳ Đồng",
+            100,
+            None,
+            "indoor",
+        )
+        .await;
+    let first = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-12T08:00:00+07:00",
+                "2021-05-12T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await;
+    let first_id = first.id();
+    // 10 minutes after the end: inside the 30-minute buffer.
+    let too_soon = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                second,
+                "2021-05-12T10:10:00+07:00",
+                "2021-05-12T11:30:00+07:00",
+                50,
+            ),
+        )
+        .await;
+    assert_eq!(
+        too_soon.problem(409, "candidate_conflict")["conflicting_meeting_id"],
+        first_id.to_string()
+    );
+    // ending 10 minutes before the first starts: the buffer after it runs into the first.
+    let before = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                second,
+                "2021-05-12T06:00:00+07:00",
+                "2021-05-12T07:50:00+07:00",
+                50,
+            ),
+        )
+        .await;
+    before.problem(409, "candidate_conflict");
+    // 45 minutes after the end: fine.
+    app.post(
+        "/meetings",
+        &app.admin,
+        s.in_person(
+            second,
+            "2021-05-12T10:45:00+07:00",
+            "2021-05-12T12:00:00+07:00",
+            50,
+        ),
+    )
+    .await
+    .ok(201);
+}
+
+#[actix_web::test]
+async fn the_travel_buffer_is_configurable() {
+    let app = crate::helpers::spawn_app_with(|s| s.scheduling.travel_buffer_minutes = 5).await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let second = app
+        .venue(
+            s.tree.commune,
+            "Trường tiểu học Kỳ Đồng",
+            100,
+            None,
+            "indoor",
+        )
+        .await;
+    app.post(
+        "/meetings",
+        &app.admin,
+        s.in_person(
+            s.hall,
+            "2021-05-12T08:00:00+07:00",
+            "2021-05-12T10:00:00+07:00",
+            50,
+        ),
+    )
+    .await
+    .ok(201);
+    app.post(
+        "/meetings",
+        &app.admin,
+        s.in_person(
+            second,
+            "2021-05-12T10:10:00+07:00",
+            "2021-05-12T11:00:00+07:00",
+            50,
+        ),
+    )
+    .await
+    .ok(201);
+}
+
+#[actix_web::test]
+async fn cancelled_meetings_free_their_candidates_and_venue() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let body = s.in_person(
+        s.hall,
+        "2021-05-13T08:00:00+07:00",
+        "2021-05-13T10:00:00+07:00",
+        50,
+    );
+    let first = app.post("/meetings", &app.admin, body.clone()).await.id();
+    app.post("/meetings", &app.admin, body.clone())
+        .await
+        .problem(409, "candidate_conflict");
+    let cancelled = app
+        .post(
+            &format!("/meetings/{first}/cancel"),
+            &app.admin,
+            json!({"reason": "Mưa bão"}),
+        )
+        .await;
+    assert_eq!(cancelled.ok(200)["status"], "cancelled");
+    assert_eq!(cancelled.body["cancel_reason"], "Mưa bão");
+    app.post("/meetings", &app.admin, body).await.ok(201);
+    app.post(
+        &format!("/meetings/{first}/cancel"),
+        &app.admin,
+        json!({"reason": "again"}),
+    )
+    .await
+    .problem(409, "meeting_not_planned");
+    app.post(
+        &format!("/meetings/{first}/cancel"),
+        &app.admin,
+        json!({"reason": ""}),
+    )
+    .await
+    .problem(422, "validation_failed");
+}
+
+#[actix_web::test]
+async fn expected_attendees_above_the_effective_capacity_name_the_site_and_binding_rule() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let rule = app
+        .post(
+            "/health-rules",
+            &app.admin,
+            json!({"region_id": s.tree.district, "effective_from": "2021-05-01T00:00:00+07:00",
+                   "effective_until": "2021-05-20T00:00:00+07:00", "applies_to": "indoor",
+                   "max_attendees": 30, "reference": "Chỉ thị 15/CT-TTg"}),
+        )
+        .await;
+    let rule_id = rule.ok(201)["rule"]["id"].as_str().expect("id").to_owned();
+    let over = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-10T08:00:00+07:00",
+                "2021-05-10T10:00:00+07:00",
+                31,
+            ),
+        )
+        .await;
+    let p = over.problem(422, "capacity_exceeded");
+    assert_eq!(p["problems"][0]["venue_id"], s.hall.to_string());
+    assert_eq!(p["problems"][0]["binding_rule_id"], rule_id);
+    assert_eq!(p["problems"][0]["effective_capacity"], 30);
+    assert!(p["detail"].as_str().expect("detail").contains(&rule_id));
+    let ok = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-10T08:00:00+07:00",
+                "2021-05-10T10:00:00+07:00",
+                30,
+            ),
+        )
+        .await;
+    assert_eq!(ok.ok(201)["sites"][0]["effective_capacity"], 30);
+    assert_eq!(ok.body["sites"][0]["binding_rule_id"], rule_id);
+    assert_eq!(ok.body["capacity"], 30);
+}
+
+#[actix_web::test]
+async fn a_rule_outside_its_period_region_or_setting_does_not_apply() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let other_district = app
+        .region("Huyện Cẩm Xuyên", "district", Some(s.tree.province))
+        .await;
+    for rule in [
+        json!({"region_id": s.tree.commune, "effective_from": "2021-05-10T10:00:00+07:00", "max_attendees": 5}),
+        json!({"region_id": s.tree.commune, "effective_from": "2021-05-01T00:00:00+07:00", "effective_until": "2021-05-10T08:00:00+07:00", "max_attendees": 5}),
+        json!({"region_id": other_district, "effective_from": "2021-05-01T00:00:00+07:00", "max_attendees": 5}),
+        json!({"region_id": s.tree.province, "effective_from": "2021-05-01T00:00:00+07:00", "applies_to": "outdoor", "max_attendees": 5}),
+    ] {
+        app.post("/health-rules", &app.admin, rule).await.ok(201);
+    }
+    let m = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-10T08:00:00+07:00",
+                "2021-05-10T10:00:00+07:00",
+                100,
+            ),
+        )
+        .await;
+    assert_eq!(m.ok(201)["sites"][0]["effective_capacity"], 100);
+    let capacity = app
+        .get(
+            &format!("/venues/{}/capacity?starts_at=2021-05-10T08:00:00%2B07:00&ends_at=2021-05-10T10:00:00%2B07:00", s.hall),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(capacity.ok(200)["effective_capacity"], 100);
+    assert_eq!(capacity.body["rules"].as_array().map(Vec::len), Some(0));
+    let later = app
+        .get(
+            &format!("/venues/{}/capacity?starts_at=2021-05-11T08:00:00%2B07:00&ends_at=2021-05-11T10:00:00%2B07:00", s.hall),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(later.ok(200)["effective_capacity"], 5);
+    assert_eq!(later.body["rules"][0]["binding"], true);
+}
+
+#[actix_web::test]
+async fn combine_max_takes_whichever_limit_is_greater() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    // 50% of 100 seats = 50; 120 m² at 4 m² each = 30 → "whichever is greater" = 50.
+    let rule = app
+        .post(
+            "/health-rules",
+            &app.admin,
+            json!({"region_id": s.tree.province, "effective_from": "2021-05-01T00:00:00+07:00",
+                   "max_occupancy_percent": 50, "min_area_per_person_m2": 4.0, "combine": "max"}),
+        )
+        .await;
+    let rule_id = rule.ok(201)["rule"]["id"].clone();
+    let capacity = app
+        .get(
+            &format!("/venues/{}/capacity?starts_at=2021-05-10T08:00:00%2B07:00&ends_at=2021-05-10T10:00:00%2B07:00", s.hall),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(capacity.ok(200)["effective_capacity"], 50);
+    assert_eq!(capacity.body["binding_rule_id"], rule_id);
+    assert_eq!(capacity.body["rules"][0]["limit"], 50);
+    app.post(
+        "/meetings",
+        &app.admin,
+        s.in_person(
+            s.hall,
+            "2021-05-10T08:00:00+07:00",
+            "2021-05-10T10:00:00+07:00",
+            51,
+        ),
+    )
+    .await
+    .problem(422, "capacity_exceeded");
+    let id = rule_id.as_str().expect("id");
+    app.patch(
+        &format!("/health-rules/{id}"),
+        &app.admin,
+        json!({"combine": "min"}),
+    )
+    .await
+    .ok(200);
+    let min = app
+        .get(
+            &format!("/venues/{}/capacity?starts_at=2021-05-10T08:00:00%2B07:00&ends_at=2021-05-10T10:00:00%2B07:00", s.hall),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(min.ok(200)["effective_capacity"], 30);
+}
+
+#[actix_web::test]
+async fn a_gathering_ban_refuses_in_person_meetings_but_allows_online_ones() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let ban = app
+        .post(
+            "/health-rules",
+            &app.admin,
+            json!({"region_id": s.tree.province, "effective_from": "2021-05-08T00:00:00+07:00",
+                   "effective_until": "2021-05-21T00:00:00+07:00", "in_person_allowed": false,
+                   "reference": "Công văn 82"}),
+        )
+        .await;
+    let ban_id = ban.ok(201)["rule"]["id"].clone();
+    let refused = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-10T08:00:00+07:00",
+                "2021-05-10T10:00:00+07:00",
+                10,
+            ),
+        )
+        .await;
+    assert_eq!(
+        refused.problem(422, "in_person_not_allowed")["problems"][0]["rule_id"],
+        ban_id
+    );
+    let online = app
+        .post(
+            "/meetings",
+            &app.admin,
+            json!({"election_id": s.election, "electoral_unit_ids": [s.unit], "format": "online",
+                   "starts_at": "2021-05-10T08:00:00+07:00", "ends_at": "2021-05-10T10:00:00+07:00",
+                   "online": {"platform": "Zoom", "join_url": "https://zoom.us/j/123", "max_participants": 300, "expected_attendees": 250},
+                   "sites": [{"venue_id": s.hall, "expected_attendees": 40}]}),
+        )
+        .await;
+    let m = online.ok(201);
+    assert_eq!(m["format"], "online");
+    assert_eq!(m["title"], "Hội nghị tiếp xúc cử tri");
+    assert_eq!(m["online"]["max_participants"], 300);
+    assert_eq!(m["capacity"], 400);
+}
+
+#[actix_web::test]
+async fn online_capacity_is_connection_points_plus_the_online_maximum() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let point = app
+        .venue(
+            s.tree.district,
+            "Điểm cầu huyện Kỳ Anh",
+            80,
+            Some(100.0),
+            "indoor",
+        )
+        .await;
+    app.post(
+        "/health-rules",
+        &app.admin,
+        json!({"region_id": s.tree.district, "effective_from": "2021-05-01T00:00:00+07:00", "max_occupancy_percent": 50}),
+    )
+    .await
+    .ok(201);
+    let body = json!({"election_id": s.election, "electoral_unit_ids": [s.unit], "format": "online",
+        "starts_at": "2021-05-15T08:00:00+07:00", "ends_at": "2021-05-15T10:00:00+07:00",
+        "online": {"platform": "Zoom", "join_url": "https://zoom.us/j/9", "max_participants": 500, "expected_attendees": 500},
+        "sites": [{"venue_id": s.hall, "expected_attendees": 50}, {"venue_id": point, "expected_attendees": 40}]});
+    let created = app.post("/meetings", &app.admin, body.clone()).await;
+    // 50% of 100 + 50% of 80 + 500 online
+    assert_eq!(created.ok(201)["capacity"], 50 + 40 + 500);
+    let mut over = body;
+    over["online"]["expected_attendees"] = json!(501);
+    over["starts_at"] = json!("2021-05-16T08:00:00+07:00");
+    over["ends_at"] = json!("2021-05-16T10:00:00+07:00");
+    app.post("/meetings", &app.admin, over)
+        .await
+        .problem(422, "capacity_exceeded");
+}
+
+#[actix_web::test]
+async fn malformed_plans_name_every_bad_field_and_create_nothing() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let other = app
+        .venue(s.tree.commune, "Sân bóng", 300, None, "outdoor")
+        .await;
+    let two_sites = json!({"election_id": s.election, "electoral_unit_ids": [s.unit], "format": "in_person",
+        "starts_at": "2021-05-10T10:00:00+07:00", "ends_at": "2021-05-10T08:00:00+07:00",
+        "sites": [{"venue_id": s.hall, "expected_attendees": 10}, {"venue_id": other, "expected_attendees": -1}]});
+    let answer = app.post("/meetings", &app.admin, two_sites).await;
+    assert_eq!(
+        answer.invalid_fields(),
+        vec!["ends_at", "sites", "sites[1].expected_attendees"]
+    );
+    let bad_refs = json!({"election_id": s.election, "electoral_unit_ids": [Uuid::new_v4()], "format": "in_person",
+        "starts_at": "2021-05-10T08:00:00+07:00", "ends_at": "2021-05-10T10:00:00+07:00",
+        "candidate_ids": [Uuid::new_v4()],
+        "sites": [{"venue_id": Uuid::new_v4(), "expected_attendees": 10}]});
+    let answer = app.post("/meetings", &app.admin, bad_refs).await;
+    assert_eq!(
+        answer.invalid_fields(),
+        vec!["candidate_ids", "electoral_unit_ids", "sites[0].venue_id"]
+    );
+    let online_without_block = json!({"election_id": s.election, "electoral_unit_ids": [s.unit], "format": "online",
+        "starts_at": "2021-05-10T08:00:00+07:00", "ends_at": "2021-05-10T10:00:00+07:00",
+        "online": {"join_url": "ftp://x", "max_participants": 0, "expected_attendees": 1}});
+    let answer = app
+        .post("/meetings", &app.admin, online_without_block)
+        .await;
+    assert_eq!(
+        answer.invalid_fields(),
+        vec!["online.join_url", "online.max_participants"]
+    );
+    let stranger_unit = app
+        .unit(
+            election,
+            s.tree.district,
+            "province_council",
+            "Đơn vị tỉnh số 9",
+        )
+        .await;
+    let stranger = app
+        .candidate(stranger_unit, "Người ngoài", "ngoai@example.vn")
+        .await;
+    let mut wrong_candidate = s.in_person(
+        s.hall,
+        "2021-05-10T08:00:00+07:00",
+        "2021-05-10T10:00:00+07:00",
+        10,
+    );
+    wrong_candidate["candidate_ids"] = json!([stranger]);
+    assert_eq!(
+        app.post("/meetings", &app.admin, wrong_candidate)
+            .await
+            .invalid_fields(),
+        vec!["candidate_ids"]
+    );
+    app.post_raw(
+        "/meetings",
+        &app.admin,
+        "application/json",
+        b"{\"format\": 3}".to_vec(),
+    )
+    .await
+    .problem(400, "bad_request");
+    let list = app.get("/meetings", &app.admin).await;
+    assert_eq!(list.ok(200)["items"].as_array().map(Vec::len), Some(0));
+}
+
+#[actix_web::test]
+async fn joint_meetings_serve_several_units_with_all_their_candidates() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let council = app
+        .unit(
+            election,
+            s.tree.district,
+            "province_council",
+            "Đơn vị HĐND tỉnh số 3",
+        )
+        .await;
+    let c = app
+        .candidate(council, "Hoàng Thị Duyên", "duyen@example.vn")
+        .await;
+    let mut body = s.in_person(
+        s.hall,
+        "2021-05-10T08:00:00+07:00",
+        "2021-05-10T10:00:00+07:00",
+        90,
+    );
+    body["electoral_unit_ids"] = json!([s.unit, council]);
+    let m = app.post("/meetings", &app.admin, body).await;
+    assert_eq!(
+        m.ok(201)["electoral_unit_ids"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(m.body["candidate_ids"].as_array().map(Vec::len), Some(4));
+    assert!(ids(&m.body, "candidate_ids").contains(&c.to_string()));
+}
+
+#[actix_web::test]
+async fn edits_need_the_current_etag_and_recheck_every_rule() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let created = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-10T08:00:00+07:00",
+                "2021-05-10T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await;
+    let id = created.id();
+    let path = format!("/meetings/{id}");
+    let body =
+        json!({"starts_at": "2021-05-11T08:00:00+07:00", "ends_at": "2021-05-11T10:00:00+07:00"});
+    app.request(
+        Method::PATCH,
+        &path,
+        Some(&app.admin),
+        Some(body.clone()),
+        &[],
+    )
+    .await
+    .problem(428, "precondition_required");
+    app.request(
+        Method::PATCH,
+        &path,
+        Some(&app.admin),
+        Some(body.clone()),
+        &[("If-Match", "\"7\"")],
+    )
+    .await
+    .problem(412, "version_conflict");
+    let moved = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&app.admin),
+            Some(body.clone()),
+            &[("If-Match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(moved.ok(200)["starts_at"], "2021-05-11T01:00:00Z");
+    assert_eq!(moved.body["version"], 2);
+    assert_eq!(moved.headers["etag"], "\"2\"");
+    app.request(
+        Method::PATCH,
+        &path,
+        Some(&app.admin),
+        Some(body),
+        &[("If-Match", "\"1\"")],
+    )
+    .await
+    .problem(412, "version_conflict");
+    let outside = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&app.admin),
+            Some(json!({"starts_at": "2021-06-01T08:00:00+07:00", "ends_at": "2021-06-01T10:00:00+07:00"})),
+            &[("If-Match", "\"2\"")],
+        )
+        .await;
+    outside.problem(422, "outside_campaign_window");
+    let too_many = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&app.admin),
+            Some(json!({"sites": [{"venue_id": s.hall, "expected_attendees": 101}]})),
+            &[("If-Match", "\"2\"")],
+        )
+        .await;
+    too_many.problem(422, "capacity_exceeded");
+    let read = app.get(&path, &app.admin).await;
+    assert_eq!(read.ok(200)["version"], 2);
+    assert_eq!(read.body["sites"][0]["expected_attendees"], 50);
+    let audit = app.get(&format!("/audit?entity_id={id}"), &app.admin).await;
+    let entries = audit.ok(200)["items"].as_array().expect("items").clone();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1]["before"]["starts_at"], "2021-05-10T01:00:00Z");
+    assert_eq!(entries[1]["after"]["starts_at"], "2021-05-11T01:00:00Z");
+}
+
+#[actix_web::test]
+async fn a_site_keeps_its_id_when_only_its_numbers_change() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let created = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-10T08:00:00+07:00",
+                "2021-05-10T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await;
+    let site = created.body["sites"][0]["id"].clone();
+    let edited = app
+        .request(
+            Method::PATCH,
+            &format!("/meetings/{}", created.id()),
+            Some(&app.admin),
+            Some(json!({"sites": [{"venue_id": s.hall, "expected_attendees": 70}], "title": "Hội nghị lần 2"})),
+            &[("If-Match", "*")],
+        )
+        .await;
+    assert_eq!(edited.ok(200)["sites"][0]["id"], site);
+    assert_eq!(edited.body["sites"][0]["expected_attendees"], 70);
+    assert_eq!(edited.body["title"], "Hội nghị lần 2");
+}
+
+#[actix_web::test]
+async fn organizers_plan_only_inside_their_region_and_observers_never() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let other_commune = app
+        .region("Xã Kỳ Trinh", "commune", Some(s.tree.district))
+        .await;
+    let commune_unit = app
+        .unit(
+            election,
+            s.tree.commune,
+            "commune_council",
+            "Đơn vị HĐND xã số 1",
+        )
+        .await;
+    app.candidate(commune_unit, "Đinh Văn Em", "em@example.vn")
+        .await;
+    let far_hall = app
+        .venue(other_commune, "Nhà văn hóa Kỳ Trinh", 60, None, "indoor")
+        .await;
+    let organizer = app.token(Role::Organizer, Some(s.tree.commune));
+    let observer = app.token(Role::Observer, Some(s.tree.province));
+    let mut own = s.in_person(
+        s.hall,
+        "2021-05-10T08:00:00+07:00",
+        "2021-05-10T10:00:00+07:00",
+        50,
+    );
+    own["electoral_unit_ids"] = json!([commune_unit]);
+    let mut far = own.clone();
+    far["sites"] = json!([{"venue_id": far_hall, "expected_attendees": 10}]);
+    app.post("/meetings", &organizer, far)
+        .await
+        .problem(403, "forbidden");
+    // a National Assembly unit is organized at province level, not by a commune
+    app.post(
+        "/meetings",
+        &organizer,
+        s.in_person(
+            s.hall,
+            "2021-05-11T08:00:00+07:00",
+            "2021-05-11T10:00:00+07:00",
+            50,
+        ),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.post("/meetings", &observer, own.clone())
+        .await
+        .problem(403, "forbidden");
+    let mine = app.post("/meetings", &organizer, own).await.id();
+    let foreign = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                far_hall,
+                "2021-05-12T08:00:00+07:00",
+                "2021-05-12T10:00:00+07:00",
+                10,
+            ),
+        )
+        .await
+        .id();
+    app.get(&format!("/meetings/{foreign}"), &organizer)
+        .await
+        .problem(403, "forbidden");
+    app.post(
+        &format!("/meetings/{foreign}/cancel"),
+        &organizer,
+        json!({"reason": "x"}),
+    )
+    .await
+    .problem(403, "forbidden");
+    let listed = app.get("/meetings", &organizer).await;
+    let items = listed.ok(200)["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], mine.to_string());
+    let all = app.get("/meetings", &observer).await;
+    assert_eq!(all.ok(200)["items"].as_array().map(Vec::len), Some(2));
+}
+
+#[actix_web::test]
+async fn meetings_are_listed_in_start_order_with_filters_and_cursors() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let mut created = Vec::new();
+    for day in [14, 12, 10, 13, 11] {
+        let venue = app
+            .venue(s.tree.commune, &format!("Điểm {day}"), 100, None, "indoor")
+            .await;
+        let m = app
+            .post(
+                "/meetings",
+                &app.admin,
+                s.in_person(
+                    venue,
+                    &format!("2021-05-{day}T08:00:00+07:00"),
+                    &format!("2021-05-{day}T10:00:00+07:00"),
+                    10,
+                ),
+            )
+            .await;
+        created.push((day, m.id()));
+    }
+    let cancel = created.iter().find(|(d, _)| *d == 13).expect("13").1;
+    app.post(
+        &format!("/meetings/{cancel}/cancel"),
+        &app.admin,
+        json!({"reason": "x"}),
+    )
+    .await
+    .ok(200);
+    let mut days = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = app
+            .get(
+                &format!("/meetings?election_id={election}&limit=2{cursor}"),
+                &app.admin,
+            )
+            .await;
+        let body = page.ok(200);
+        for m in body["items"].as_array().expect("items") {
+            days.push(m["starts_at"].as_str().expect("t")[8..10].to_owned());
+        }
+        match body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(days, vec!["10", "11", "12", "13", "14"]);
+    let planned = app.get("/meetings?status=planned&from=2021-05-11T00:00:00%2B07:00&to=2021-05-13T00:00:00%2B07:00", &app.admin).await;
+    assert_eq!(planned.ok(200)["items"].as_array().map(Vec::len), Some(2));
+    let by_candidate = app
+        .get(
+            &format!(
+                "/meetings?candidate_id={}&status=cancelled",
+                s.candidates[0]
+            ),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(by_candidate.ok(200)["items"][0]["id"], cancel.to_string());
+    let by_unit = app
+        .get(
+            &format!("/meetings?electoral_unit_id={}", s.unit),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(by_unit.ok(200)["items"].as_array().map(Vec::len), Some(5));
+    app.get("/meetings?status=done", &app.admin)
+        .await
+        .problem(422, "validation_failed");
+}
