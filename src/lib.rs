@@ -1,4 +1,5 @@
 //! voter-meetings: plan voter-contact meetings inside public-health capacity rules.
+pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod cli;

@@ -35,6 +35,7 @@ pub struct MeetingRow {
     pub attention: serde_json::Value,
     pub version: i32,
     pub reported_attendees: Option<i32>,
+    pub report_revision: Option<i32>,
     pub report_filed_at: Option<DateTime<Utc>>,
     pub report_late: Option<bool>,
     pub created_at: DateTime<Utc>,
@@ -124,22 +125,6 @@ pub fn sites_of(conn: &mut PgConnection, meeting_ids: &[Uuid]) -> QueryResult<Ve
         .filter(meeting_sites::meeting_id.eq_any(meeting_ids))
         .select(SiteRow::as_select())
         .order((meeting_sites::meeting_id, meeting_sites::id))
-        .load(conn)
-}
-
-pub fn unit_ids_of(conn: &mut PgConnection, meeting_id: Uuid) -> QueryResult<Vec<Uuid>> {
-    meeting_units::table
-        .filter(meeting_units::meeting_id.eq(meeting_id))
-        .select(meeting_units::electoral_unit_id)
-        .order(meeting_units::electoral_unit_id)
-        .load(conn)
-}
-
-pub fn candidate_ids_of(conn: &mut PgConnection, meeting_id: Uuid) -> QueryResult<Vec<Uuid>> {
-    meeting_candidates::table
-        .filter(meeting_candidates::meeting_id.eq(meeting_id))
-        .select(meeting_candidates::candidate_id)
-        .order(meeting_candidates::candidate_id)
         .load(conn)
 }
 
@@ -327,6 +312,7 @@ pub fn insert_units(
 
 /// Books the candidates: each is busy from the start until `busy_until` (the end plus the
 /// travel buffer). The exclusion constraint `meeting_candidates_no_overlap` refuses overlaps.
+/// A candidate taken off the meeting keeps an inactive link, so their calendar hears of it.
 pub fn book_candidates(
     conn: &mut PgConnection,
     meeting_id: Uuid,
@@ -335,8 +321,13 @@ pub fn book_candidates(
     starts_at: DateTime<Utc>,
     busy_until: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::delete(meeting_candidates::table.filter(meeting_candidates::meeting_id.eq(meeting_id)))
-        .execute(conn)?;
+    diesel::update(
+        meeting_candidates::table
+            .filter(meeting_candidates::meeting_id.eq(meeting_id))
+            .filter(meeting_candidates::candidate_id.ne_all(candidate_ids)),
+    )
+    .set(meeting_candidates::active.eq(false))
+    .execute(conn)?;
     let rows: Vec<_> = candidate_ids
         .iter()
         .map(|c| {
@@ -345,11 +336,21 @@ pub fn book_candidates(
                 meeting_candidates::candidate_id.eq(*c),
                 meeting_candidates::province_id.eq(province_id),
                 meeting_candidates::busy.eq(range(starts_at, busy_until)),
+                meeting_candidates::active.eq(true),
             )
         })
         .collect();
     diesel::insert_into(meeting_candidates::table)
         .values(rows)
+        .on_conflict((
+            meeting_candidates::meeting_id,
+            meeting_candidates::candidate_id,
+        ))
+        .do_update()
+        .set((
+            meeting_candidates::busy.eq(diesel::upsert::excluded(meeting_candidates::busy)),
+            meeting_candidates::active.eq(true),
+        ))
         .execute(conn)
         .map(|_| ())
 }
@@ -512,7 +513,8 @@ pub fn list(conn: &mut PgConnection, f: MeetingFilter) -> Result<Vec<MeetingRow>
         q = q.filter(diesel::dsl::exists(
             meeting_candidates::table
                 .filter(meeting_candidates::meeting_id.eq(meetings::id))
-                .filter(meeting_candidates::candidate_id.eq(c)),
+                .filter(meeting_candidates::candidate_id.eq(c))
+                .filter(meeting_candidates::active.or(meetings::status.eq("cancelled"))),
         ));
     }
     if let Some(s) = f.status {

@@ -95,8 +95,10 @@ pub fn quote_ident(name: &str) -> String {
 fn quote_literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
+pub mod attendance;
 pub mod elections;
 pub mod health_rules;
 pub mod meetings;
 pub mod regions;
+pub mod reports;
 pub mod venues;

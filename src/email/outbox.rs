@@ -51,12 +51,17 @@ pub struct OutboxInsertForm {
 }
 
 impl OutboxInsertForm {
-    pub fn new(kind: Kind, province_id: Option<Uuid>, mail: RenderedMail) -> Self {
+    pub fn new(
+        kind: Kind,
+        province_id: Option<Uuid>,
+        recipient: String,
+        mail: RenderedMail,
+    ) -> Self {
         Self {
             id: Uuid::now_v7(),
             province_id,
             kind: kind.as_str(),
-            recipient: String::new(),
+            recipient,
             recipient_name: None,
             candidate_id: None,
             subject: mail.subject,
@@ -66,12 +71,18 @@ impl OutboxInsertForm {
         }
     }
 
-    /// Addressed to a candidate, by name.
-    fn addressed_to(mut self, candidate: &Addressee) -> Self {
-        self.recipient = candidate.email.clone();
-        self.recipient_name = Some(candidate.full_name.clone());
-        self.candidate_id = Some(candidate.id);
-        self
+    /// A mail to a candidate, addressed by name.
+    fn for_candidate(kind: Kind, candidate: &Addressee, mail: RenderedMail) -> Self {
+        Self {
+            recipient_name: Some(candidate.full_name.clone()),
+            candidate_id: Some(candidate.id),
+            ..Self::new(
+                kind,
+                Some(candidate.province_id),
+                candidate.email.clone(),
+                mail,
+            )
+        }
     }
 }
 
@@ -84,7 +95,7 @@ pub fn enqueue(conn: &mut PgConnection, form: OutboxInsertForm) -> QueryResult<U
 }
 
 /// Inserts many emails in few statements (PostgreSQL takes at most 65,535 bind parameters).
-pub fn enqueue_all(conn: &mut PgConnection, forms: Vec<OutboxInsertForm>) -> QueryResult<usize> {
+fn enqueue_all(conn: &mut PgConnection, forms: Vec<OutboxInsertForm>) -> QueryResult<usize> {
     let mut queued = 0;
     let mut rest = forms.into_iter().peekable();
     while rest.peek().is_some() {
@@ -162,7 +173,7 @@ fn addressees(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Addresse
 
 /// The active candidates of an election whose unit lies in `region_id`'s subtree (all of them
 /// without one), in id order, `limit` at a time after `after`.
-pub fn active_candidates(
+fn active_candidates(
     conn: &mut PgConnection,
     election_id: Uuid,
     region_id: Option<Uuid>,
@@ -334,8 +345,7 @@ pub fn queue_schedule(conn: &mut PgConnection, candidate_id: Uuid) -> Result<Uui
     ))?;
     Ok(enqueue(
         conn,
-        OutboxInsertForm::new(Kind::Schedule, Some(addressee.province_id), mail)
-            .addressed_to(&addressee),
+        OutboxInsertForm::for_candidate(Kind::Schedule, &addressee, mail),
     )?)
 }
 
@@ -374,10 +384,11 @@ pub fn queue_schedules(
                 &election,
                 &mine,
             ))?;
-            forms.push(
-                OutboxInsertForm::new(Kind::Schedule, Some(addressee.province_id), mail)
-                    .addressed_to(addressee),
-            );
+            forms.push(OutboxInsertForm::for_candidate(
+                Kind::Schedule,
+                addressee,
+                mail,
+            ));
         }
         queued += enqueue_all(conn, forms)?;
     }
@@ -405,10 +416,11 @@ pub fn enqueue_meeting_changes(
             &election,
             &changed,
         ))?;
-        forms.push(
-            OutboxInsertForm::new(Kind::MeetingChange, Some(addressee.province_id), mail)
-                .addressed_to(&addressee),
-        );
+        forms.push(OutboxInsertForm::for_candidate(
+            Kind::MeetingChange,
+            &addressee,
+            mail,
+        ));
     }
     Ok(enqueue_all(conn, forms)?)
 }
@@ -510,9 +522,12 @@ pub fn enqueue_attention(
             rule_reference,
             &lines,
         ))?;
-        let mut form = OutboxInsertForm::new(Kind::RuleAttention, Some(province_id), mail);
-        form.recipient = address;
-        forms.push(form);
+        forms.push(OutboxInsertForm::new(
+            Kind::RuleAttention,
+            Some(province_id),
+            address,
+            mail,
+        ));
     }
     Ok(enqueue_all(conn, forms)?)
 }

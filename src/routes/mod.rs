@@ -1,4 +1,5 @@
 //! HTTP routes, one module per resource; handlers parse, call, answer.
+mod attendance;
 mod audit;
 mod elections;
 mod email;
@@ -7,6 +8,7 @@ mod health_rules;
 mod me;
 mod meetings;
 mod regions;
+mod reports;
 mod venues;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -28,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(venues::configure)
             .configure(health_rules::configure)
             .configure(meetings::configure)
+            .configure(attendance::configure)
+            .configure(reports::configure)
             .configure(audit::configure)
             .configure(email::configure),
     );

@@ -192,10 +192,7 @@ async fn moving_a_flagged_meeting_online_clears_the_flag() {
     assert_eq!(online.body["needs_attention"], false);
     assert_eq!(online.body["sites"], json!([]));
     let listed = app
-        .get(
-            &format!("/meetings?format=online&needs_attention=false"),
-            &app.admin,
-        )
+        .get("/meetings?format=online&needs_attention=false", &app.admin)
         .await;
     assert_eq!(listed.ok(200)["items"][0]["id"], id.to_string());
 }

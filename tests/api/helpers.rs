@@ -79,6 +79,7 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.settings.mail_dir);
         if let Ok(mut admin) = PgConnection::establish(&server_url("postgres")) {
             let _ = diesel::sql_query(format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",

@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API against the real local PostgreSQL; one module per resource.
 mod helpers;
 
+mod attendance;
 mod audit;
 mod cli;
 mod elections;
@@ -10,5 +11,6 @@ mod health_rules;
 mod meetings;
 mod migrations;
 mod regions;
+mod reports;
 mod smtp_sink;
 mod venues;

@@ -1,0 +1,380 @@
+//! Check-ins (SPEC §3 rule 6) and attendance reports (rule 7).
+use chrono::{Duration, Utc};
+use futures::future::join_all;
+use serde_json::{json, Value};
+use uuid::Uuid;
+use voter_meetings::auth::Role;
+
+use crate::helpers::{spawn_app, Answer, TestApp};
+use crate::meetings::{setup, Setup};
+
+/// An RFC 3339 instant `minutes` from now.
+pub fn from_now(minutes: i64) -> String {
+    (Utc::now() + Duration::minutes(minutes)).to_rfc3339()
+}
+
+/// An election whose campaign is under way: started 20 days ago, polling in 10 days.
+pub async fn current_election(app: &TestApp) -> Uuid {
+    app.election_with(&from_now(-20 * 24 * 60), &from_now(10 * 24 * 60))
+        .await
+}
+
+pub async fn meeting(
+    app: &TestApp,
+    s: &Setup,
+    venue: Uuid,
+    start: i64,
+    end: i64,
+    expected: i32,
+) -> Value {
+    app.post(
+        "/meetings",
+        &app.admin,
+        s.in_person(venue, &from_now(start), &from_now(end), expected),
+    )
+    .await
+    .ok(201)
+    .clone()
+}
+
+async fn checkin(app: &TestApp, meeting: &Value, count: i32) -> Answer {
+    let id = meeting["id"].as_str().expect("id");
+    let site = &meeting["sites"][0]["id"];
+    app.post(
+        &format!("/meetings/{id}/checkins"),
+        &app.admin,
+        json!({"site_id": site, "count": count}),
+    )
+    .await
+}
+
+async fn put_report(app: &TestApp, meeting: &Value, body: Value) -> Answer {
+    let path = format!(
+        "/meetings/{}/attendance-report",
+        meeting["id"].as_str().expect("id")
+    );
+    app.request(
+        reqwest::Method::PUT,
+        &path,
+        Some(&app.admin),
+        Some(body),
+        &[],
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn a_hundred_concurrent_check_ins_fill_thirty_seats_exactly() {
+    let app = spawn_app().await;
+    let election = current_election(&app).await;
+    let s = setup(&app, election).await;
+    let room = app
+        .venue(s.tree.commune, "Phòng họp 30 chỗ", 30, None, "indoor")
+        .await;
+    let m = meeting(&app, &s, room, -10, 120, 30).await;
+    let answers = join_all((0..100).map(|_| checkin(&app, &m, 1))).await;
+    assert_eq!(answers.iter().filter(|a| a.status == 200).count(), 30);
+    for refused in answers.iter().filter(|a| a.status != 200) {
+        refused.problem(409, "capacity_reached");
+    }
+    let read = app
+        .get(
+            &format!("/meetings/{}", m["id"].as_str().expect("id")),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(read.ok(200)["sites"][0]["present"], 30);
+    assert_eq!(read.body["sites"][0]["admitted"], 30);
+}
+
+#[actix_web::test]
+async fn people_leave_and_come_back_but_present_never_goes_below_zero() {
+    let app = spawn_app().await;
+    let election = current_election(&app).await;
+    let s = setup(&app, election).await;
+    let m = meeting(&app, &s, s.hall, -10, 120, 50).await;
+    assert_eq!(checkin(&app, &m, 5).await.ok(200)["present"], 5);
+    let left = checkin(&app, &m, -3).await;
+    assert_eq!(left.ok(200)["present"], 2);
+    assert_eq!(left.body["admitted"], 5);
+    assert_eq!(left.body["capacity"], 100);
+    let too_many_leave = checkin(&app, &m, -3).await;
+    assert_eq!(too_many_leave.invalid_fields(), vec!["count"]);
+    let back = checkin(&app, &m, 2).await;
+    assert_eq!(back.ok(200)["present"], 4);
+    assert_eq!(back.body["admitted"], 7);
+    let zero = checkin(&app, &m, 0).await;
+    assert_eq!(zero.invalid_fields(), vec!["count"]);
+}
+
+#[actix_web::test]
+async fn check_ins_open_an_hour_before_the_start_and_close_at_the_end() {
+    let app = spawn_app().await;
+    let election = current_election(&app).await;
+    let s = setup(&app, election).await;
+    let second = app
+        .venue(s.tree.commune, "Nhà văn hóa thôn 2", 100, None, "indoor")
+        .await;
+    let third = app
+        .venue(s.tree.commune, "Nhà văn hóa thôn 3", 100, None, "indoor")
+        .await;
+    let too_early = meeting(&app, &s, s.hall, 70, 180, 10).await;
+    checkin(&app, &too_early, 1)
+        .await
+        .problem(422, "outside_checkin_window");
+    let soon = meeting(&app, &s, second, 50 - 24 * 60, 60 - 24 * 60, 10).await;
+    checkin(&app, &soon, 1)
+        .await
+        .problem(422, "outside_checkin_window");
+    let opening = meeting(&app, &s, third, 3 * 24 * 60 + 50, 3 * 24 * 60 + 120, 10).await;
+    checkin(&app, &opening, 1)
+        .await
+        .problem(422, "outside_checkin_window");
+    let in_50_minutes = {
+        let venue = app
+            .venue(s.tree.commune, "Trường THCS", 100, None, "indoor")
+            .await;
+        let unit = app
+            .unit(
+                election,
+                s.tree.district,
+                "province_council",
+                "Đơn vị tỉnh 5",
+            )
+            .await;
+        app.candidate(unit, "Võ Thị Phương", "phuong@example.vn")
+            .await;
+        let mut body = s.in_person(venue, &from_now(50), &from_now(150), 10);
+        body["electoral_unit_ids"] = json!([unit]);
+        app.post("/meetings", &app.admin, body)
+            .await
+            .ok(201)
+            .clone()
+    };
+    assert_eq!(checkin(&app, &in_50_minutes, 1).await.ok(200)["present"], 1);
+}
+
+#[actix_web::test]
+async fn cancelled_meetings_take_no_check_ins_and_observers_none_at_all() {
+    let app = spawn_app().await;
+    let election = current_election(&app).await;
+    let s = setup(&app, election).await;
+    let m = meeting(&app, &s, s.hall, -10, 120, 50).await;
+    let id = m["id"].as_str().expect("id");
+    let observer = app.token(Role::Observer, None);
+    app.post(
+        &format!("/meetings/{id}/checkins"),
+        &observer,
+        json!({"site_id": m["sites"][0]["id"]}),
+    )
+    .await
+    .problem(403, "forbidden");
+    let other_commune = app
+        .region("Xã Kỳ Trinh", "commune", Some(s.tree.district))
+        .await;
+    let stranger = app.token(Role::Organizer, Some(other_commune));
+    app.post(
+        &format!("/meetings/{id}/checkins"),
+        &stranger,
+        json!({"site_id": m["sites"][0]["id"]}),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.post(
+        &format!("/meetings/{id}/checkins"),
+        &app.admin,
+        json!({"site_id": Uuid::new_v4()}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    app.post(&format!("/meetings/{id}/checkins"), &app.admin, json!({}))
+        .await
+        .problem(422, "validation_failed");
+    app.post(
+        &format!("/meetings/{id}/cancel"),
+        &app.admin,
+        json!({"reason": "Mưa bão"}),
+    )
+    .await
+    .ok(200);
+    checkin(&app, &m, 1)
+        .await
+        .problem(409, "meeting_not_planned");
+}
+
+#[actix_web::test]
+async fn online_participants_are_counted_against_the_platform_maximum() {
+    let app = spawn_app().await;
+    let election = current_election(&app).await;
+    let s = setup(&app, election).await;
+    let m = app
+        .post(
+            "/meetings",
+            &app.admin,
+            json!({"election_id": election, "electoral_unit_ids": [s.unit], "format": "online",
+                   "starts_at": from_now(-5), "ends_at": from_now(60),
+                   "online": {"platform": "Zoom", "join_url": "https://zoom.us/j/1", "max_participants": 3, "expected_attendees": 3}}),
+        )
+        .await;
+    let id = m.id();
+    let path = format!("/meetings/{id}/checkins");
+    let two = app
+        .post(&path, &app.admin, json!({"site_id": null, "count": 2}))
+        .await;
+    assert_eq!(two.ok(200)["present"], 2);
+    assert!(two.body["site_id"].is_null());
+    assert_eq!(two.body["capacity"], 3);
+    app.post(&path, &app.admin, json!({"count": 2}))
+        .await
+        .problem(409, "capacity_reached");
+    assert_eq!(
+        app.post(&path, &app.admin, json!({})).await.ok(200)["present"],
+        3
+    );
+}
+
+fn report(site: &Value, attendees: i32) -> Value {
+    json!({"attendees": attendees, "sites": [{"site_id": site, "attendees": attendees}],
+           "opinions_count": 7,
+           "opinions": [{"topic": "đất đai", "text": "Đề nghị sớm cấp giấy chứng nhận quyền sử dụng đất"},
+                        {"topic": "giao thông", "text": "Nâng cấp đường liên xã"}],
+           "notes": "Hội nghị diễn ra an toàn, đúng quy định 5K"})
+}
+
+#[actix_web::test]
+async fn a_report_is_filed_after_the_meeting_and_corrections_keep_every_revision() {
+    let app = spawn_app().await;
+    let election = current_election(&app).await;
+    let s = setup(&app, election).await;
+    let m = meeting(&app, &s, s.hall, -180, -60, 80).await;
+    let id = m["id"].as_str().expect("id");
+    let path = format!("/meetings/{id}/attendance-report");
+    app.get(&path, &app.admin).await.problem(404, "not_found");
+    let filed = app
+        .request(
+            reqwest::Method::PUT,
+            &path,
+            Some(&app.admin),
+            Some(report(&m["sites"][0]["id"], 75)),
+            &[],
+        )
+        .await;
+    assert_eq!(filed.ok(201)["revision"], 1);
+    assert_eq!(filed.body["late"], false);
+    assert_eq!(filed.body["opinions_count"], 7);
+    let held = app.get(&format!("/meetings/{id}"), &app.admin).await;
+    assert_eq!(held.ok(200)["status"], "held");
+    let again = app
+        .request(
+            reqwest::Method::PUT,
+            &path,
+            Some(&app.admin),
+            Some(report(&m["sites"][0]["id"], 70)),
+            &[],
+        )
+        .await;
+    again.problem(409, "report_exists");
+    let mut correction = report(&m["sites"][0]["id"], 70);
+    correction["correction_reason"] = json!("Tổ thư ký đếm trùng 5 lượt");
+    let corrected = app
+        .request(
+            reqwest::Method::PUT,
+            &path,
+            Some(&app.admin),
+            Some(correction),
+            &[],
+        )
+        .await;
+    assert_eq!(corrected.ok(200)["revision"], 2);
+    let read = app.get(&path, &app.admin).await;
+    assert_eq!(read.ok(200)["current"]["attendees"], 70);
+    assert_eq!(
+        read.body["current"]["correction_reason"],
+        "Tổ thư ký đếm trùng 5 lượt"
+    );
+    assert_eq!(read.body["revisions"][0]["attendees"], 75);
+    assert_eq!(read.body["revisions"].as_array().map(Vec::len), Some(1));
+    let audit = app
+        .get(
+            &format!("/audit?entity_id={id}&entity_type=attendance_report"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(audit.ok(200)["items"].as_array().map(Vec::len), Some(2));
+}
+
+#[actix_web::test]
+async fn reports_are_late_past_the_deadline() {
+    let app = spawn_app().await;
+    let election = current_election(&app).await;
+    let s = setup(&app, election).await;
+    let m = meeting(&app, &s, s.hall, -30 * 60, -26 * 60, 80).await;
+    let path = format!(
+        "/meetings/{}/attendance-report",
+        m["id"].as_str().expect("id")
+    );
+    let filed = app
+        .request(
+            reqwest::Method::PUT,
+            &path,
+            Some(&app.admin),
+            Some(report(&m["sites"][0]["id"], 40)),
+            &[],
+        )
+        .await;
+    assert_eq!(filed.ok(201)["late"], true);
+}
+
+#[actix_web::test]
+async fn reports_are_checked_against_the_meeting() {
+    let app = spawn_app().await;
+    let election = current_election(&app).await;
+    let s = setup(&app, election).await;
+    let second = app
+        .venue(s.tree.commune, "Nhà văn hóa thôn 5", 100, None, "indoor")
+        .await;
+    let future = meeting(&app, &s, s.hall, 24 * 60, 25 * 60, 50).await;
+    put_report(&app, &future, report(&future["sites"][0]["id"], 10))
+        .await
+        .problem(422, "meeting_not_ended");
+    let past = meeting(&app, &s, second, -300, -240, 50).await;
+    let site = past["sites"][0]["id"].clone();
+    let wrong_sum = put_report(
+        &app,
+        &past,
+        json!({"attendees": 60, "sites": [{"site_id": site, "attendees": 50}]}),
+    )
+    .await;
+    assert_eq!(wrong_sum.invalid_fields(), vec!["attendees"]);
+    let missing_site = put_report(&app, &past, json!({"attendees": 0, "sites": []})).await;
+    assert_eq!(missing_site.invalid_fields(), vec!["sites"]);
+    put_report(
+        &app,
+        &past,
+        json!({"attendees": 101, "sites": [{"site_id": site, "attendees": 101}]}),
+    )
+    .await
+    .problem(422, "attendance_exceeds_capacity");
+    put_report(
+        &app,
+        &past,
+        json!({"attendees": 5, "sites": [{"site_id": site, "attendees": 5}], "opinions_count": 1,
+                       "opinions": [{"topic": "a"}, {"topic": "b"}]}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    put_report(&app, &past, json!({"attendees": "many"}))
+        .await
+        .problem(400, "bad_request");
+    let id = past["id"].as_str().expect("id");
+    app.post(
+        &format!("/meetings/{id}/cancel"),
+        &app.admin,
+        json!({"reason": "x"}),
+    )
+    .await
+    .ok(200);
+    put_report(&app, &past, report(&site, 5))
+        .await
+        .problem(409, "meeting_cancelled");
+}

@@ -1,0 +1,437 @@
+//! `/reports/*`: roll-ups equal hand-computed figures for a multi-level fixture.
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+use voter_meetings::auth::Role;
+
+use crate::attendance::{current_election, from_now};
+use crate::helpers::{spawn_app, TestApp};
+
+/// Province P with districts D1 ⊃ C1 and D2 ⊃ C2; a National Assembly unit (province) and a
+/// province-council unit (D2). Meetings:
+/// - M1 joint NA + council at C1, held, 50 attendances, on time
+/// - M2 NA at C1, held, 30 attendances, late
+/// - M3 council at C2, cancelled
+/// - M4 council online (region D2) with a connection point at C2, held: 40 online + 10 on site
+/// - M5 NA at C2, ended 30 hours ago, no report: overdue
+/// - M6 NA at C1, in two days: planned
+struct Fixture {
+    election: Uuid,
+    p: Uuid,
+    d1: Uuid,
+    c1: Uuid,
+    d2: Uuid,
+    c2: Uuid,
+    na: Uuid,
+    council: Uuid,
+    na_candidates: Vec<Uuid>,
+}
+
+async fn file(app: &TestApp, m: &Value, online: Option<i32>, on_site: i32) {
+    let sites: Vec<Value> = m["sites"]
+        .as_array()
+        .expect("sites")
+        .iter()
+        .map(|s| json!({"site_id": s["id"], "attendees": on_site}))
+        .collect();
+    let body = json!({"attendees": on_site * sites.len() as i32 + online.unwrap_or(0), "sites": sites, "online_attendees": online});
+    let path = format!(
+        "/meetings/{}/attendance-report",
+        m["id"].as_str().expect("id")
+    );
+    app.request(Method::PUT, &path, Some(&app.admin), Some(body), &[])
+        .await
+        .ok(201);
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let election = current_election(app).await;
+    let p = app.region("Tỉnh Hà Tĩnh", "province", None).await;
+    let d1 = app.region("Huyện Kỳ Anh", "district", Some(p)).await;
+    let c1 = app.region("Xã Kỳ Đồng", "commune", Some(d1)).await;
+    let d2 = app.region("Huyện Cẩm Xuyên", "district", Some(p)).await;
+    let c2 = app.region("Xã Cẩm Thạch", "commune", Some(d2)).await;
+    let na = app
+        .unit(election, p, "national_assembly", "Đơn vị bầu cử ĐBQH số 1")
+        .await;
+    let council = app
+        .unit(
+            election,
+            d2,
+            "province_council",
+            "Đơn vị bầu cử HĐND tỉnh số 4",
+        )
+        .await;
+    let na_candidates = vec![
+        app.candidate(na, "Nguyễn Văn An", "an@example.vn").await,
+        app.candidate(na, "Trần Thị Bình", "binh@example.vn").await,
+    ];
+    app.candidate(council, "Lê Văn Cường", "cuong@example.vn")
+        .await;
+    let hall1 = app
+        .venue(c1, "Hội trường xã Kỳ Đồng", 200, None, "indoor")
+        .await;
+    let hall1b = app
+        .venue(c1, "Nhà văn hóa thôn Đông", 100, None, "indoor")
+        .await;
+    let hall2 = app
+        .venue(c2, "Hội trường xã Cẩm Thạch", 150, None, "indoor")
+        .await;
+    let point = app
+        .venue(c2, "Điểm cầu xã Cẩm Thạch", 60, None, "indoor")
+        .await;
+    let plan = |units: Vec<Uuid>, venue: Uuid, start: i64, end: i64| {
+        json!({"election_id": election, "electoral_unit_ids": units, "format": "in_person",
+               "starts_at": from_now(start), "ends_at": from_now(end),
+               "sites": [{"venue_id": venue, "expected_attendees": 40}]})
+    };
+    let m1 = app
+        .post(
+            "/meetings",
+            &app.admin,
+            plan(vec![na, council], hall1, -240, -120),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let m2 = app
+        .post(
+            "/meetings",
+            &app.admin,
+            plan(vec![na], hall1b, -50 * 60, -48 * 60),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let m3 = app
+        .post("/meetings", &app.admin, plan(vec![council], hall2, 60, 120))
+        .await
+        .ok(201)
+        .clone();
+    let m4 = app
+        .post(
+            "/meetings",
+            &app.admin,
+            json!({"election_id": election, "electoral_unit_ids": [council], "format": "online",
+                   "starts_at": from_now(-420), "ends_at": from_now(-300),
+                   "online": {"platform": "Zoom", "join_url": "https://zoom.us/j/4", "max_participants": 100, "expected_attendees": 60},
+                   "sites": [{"venue_id": point, "expected_attendees": 20}]}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    app.post(
+        "/meetings",
+        &app.admin,
+        plan(vec![na], hall2, -32 * 60, -30 * 60),
+    )
+    .await
+    .ok(201);
+    app.post(
+        "/meetings",
+        &app.admin,
+        plan(vec![na], hall1, 48 * 60, 50 * 60),
+    )
+    .await
+    .ok(201);
+    file(app, &m1, None, 50).await;
+    file(app, &m2, None, 30).await;
+    file(app, &m4, Some(40), 10).await;
+    let m3_id = m3["id"].as_str().expect("id");
+    app.post(
+        &format!("/meetings/{m3_id}/cancel"),
+        &app.admin,
+        json!({"reason": "Mưa bão"}),
+    )
+    .await
+    .ok(200);
+    Fixture {
+        election,
+        p,
+        d1,
+        c1,
+        d2,
+        c2,
+        na,
+        council,
+        na_candidates,
+    }
+}
+
+/// `[meetings, in_person, online, cancelled, attendees, reports_filed, reports_late, reports_overdue]`
+fn figures(v: &Value) -> [i64; 8] {
+    [
+        "meetings",
+        "in_person",
+        "online",
+        "cancelled",
+        "attendees",
+        "reports_filed",
+        "reports_late",
+        "reports_overdue",
+    ]
+    .map(|k| {
+        v[k].as_i64()
+            .unwrap_or_else(|| panic!("{k} missing in {v}"))
+    })
+}
+
+fn row<'a>(report: &'a Value, key: &Uuid) -> &'a Value {
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["key"] == key.to_string())
+        .unwrap_or_else(|| panic!("no row {key} in {report}"))
+}
+
+#[actix_web::test]
+async fn the_region_roll_up_counts_each_meeting_under_its_region_and_every_region_above() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let r = app
+        .get(
+            &format!(
+                "/reports/attendance?election_id={}&group_by=region",
+                f.election
+            ),
+            &app.admin,
+        )
+        .await;
+    let report = r.ok(200);
+    assert_eq!(figures(row(report, &f.p)), [5, 4, 1, 1, 130, 3, 1, 1]);
+    assert_eq!(figures(row(report, &f.d1)), [3, 3, 0, 0, 80, 2, 1, 0]);
+    assert_eq!(figures(row(report, &f.c1)), [3, 3, 0, 0, 80, 2, 1, 0]);
+    assert_eq!(figures(row(report, &f.d2)), [2, 1, 1, 1, 50, 1, 0, 1]);
+    assert_eq!(figures(row(report, &f.c2)), [1, 1, 0, 1, 0, 0, 0, 1]);
+    assert_eq!(figures(&report["totals"]), [5, 4, 1, 1, 130, 3, 1, 1]);
+    assert_eq!(row(report, &f.c1)["label"], "Xã Kỳ Đồng");
+    let keys: Vec<&str> = report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["key"].as_str().expect("key"))
+        .collect();
+    let expected = [f.p, f.d1, f.c1, f.d2, f.c2].map(|id| id.to_string());
+    assert_eq!(
+        keys,
+        expected.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+}
+
+#[actix_web::test]
+async fn joint_meetings_count_once_in_totals_and_once_under_each_unit_and_body() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let r = app
+        .get(
+            &format!(
+                "/reports/attendance?election_id={}&group_by=electoral_unit",
+                f.election
+            ),
+            &app.admin,
+        )
+        .await;
+    let report = r.ok(200);
+    // NA: M1, M2, M5, M6; council: M1, M4 (+ M3 cancelled)
+    assert_eq!(figures(row(report, &f.na)), [4, 4, 0, 0, 80, 2, 1, 1]);
+    assert_eq!(figures(row(report, &f.council)), [2, 1, 1, 1, 100, 2, 0, 0]);
+    assert_eq!(figures(&report["totals"]), [5, 4, 1, 1, 130, 3, 1, 1]);
+    let bodies = report["by_body"].as_array().expect("by_body");
+    let na = bodies
+        .iter()
+        .find(|b| b["key"] == "national_assembly")
+        .expect("na");
+    assert_eq!(figures(na), [4, 4, 0, 0, 80, 2, 1, 1]);
+    let council = bodies
+        .iter()
+        .find(|b| b["key"] == "province_council")
+        .expect("council");
+    assert_eq!(figures(council), [2, 1, 1, 1, 100, 2, 0, 0]);
+}
+
+#[actix_web::test]
+async fn candidates_and_days_group_the_same_meetings() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let by_candidate = app
+        .get(
+            &format!(
+                "/reports/attendance?election_id={}&group_by=candidate",
+                f.election
+            ),
+            &app.admin,
+        )
+        .await;
+    let report = by_candidate.ok(200);
+    assert_eq!(
+        figures(row(report, &f.na_candidates[0])),
+        [4, 4, 0, 0, 80, 2, 1, 1]
+    );
+    let by_day = app
+        .get(
+            &format!(
+                "/reports/attendance?election_id={}&group_by=day",
+                f.election
+            ),
+            &app.admin,
+        )
+        .await;
+    let days = by_day.ok(200)["rows"].as_array().expect("rows");
+    let summed: i64 = days
+        .iter()
+        .map(|d| d["meetings"].as_i64().expect("n"))
+        .sum();
+    assert_eq!(summed, 5);
+    let attendees: i64 = days
+        .iter()
+        .map(|d| d["attendees"].as_i64().expect("n"))
+        .sum();
+    assert_eq!(attendees, 130);
+    assert!(days
+        .iter()
+        .all(|d| d["key"].as_str().expect("day").len() == 10));
+}
+
+#[actix_web::test]
+async fn the_csv_opens_in_excel_with_vietnamese_intact_and_the_same_totals() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let r = app
+        .get(
+            &format!(
+                "/reports/attendance?election_id={}&group_by=region&format=csv",
+                f.election
+            ),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type(), "text/csv; charset=utf-8");
+    assert!(r.text.starts_with('\u{feff}'), "no byte-order mark");
+    assert!(r.text.contains("\r\n"));
+    let mut reader = csv::Reader::from_reader(r.text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header[..5], ["key", "label", "kind", "parent", "meetings"]);
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
+    let labels: Vec<&str> = records.iter().map(|r| &r[1]).collect();
+    assert!(labels.contains(&"Xã Kỳ Đồng") && labels.contains(&"Huyện Cẩm Xuyên"));
+    let total = records.last().expect("totals row");
+    assert_eq!(&total[0], "total");
+    let numbers: Vec<i64> = (4..12).map(|i| total[i].parse().expect("number")).collect();
+    assert_eq!(numbers, vec![5, 4, 1, 1, 130, 3, 1, 1]);
+}
+
+#[actix_web::test]
+async fn observers_see_their_subtree_only() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let observer = app.token(Role::Observer, Some(f.d1));
+    let r = app
+        .get(
+            &format!(
+                "/reports/attendance?election_id={}&group_by=region",
+                f.election
+            ),
+            &observer,
+        )
+        .await;
+    let report = r.ok(200);
+    assert_eq!(report["rows"].as_array().map(Vec::len), Some(2));
+    assert_eq!(figures(&report["totals"]), [3, 3, 0, 0, 80, 2, 1, 0]);
+    app.get(
+        &format!(
+            "/reports/attendance?election_id={}&region_id={}",
+            f.election, f.d2
+        ),
+        &observer,
+    )
+    .await
+    .problem(403, "forbidden");
+    let d2 = app
+        .get(
+            &format!(
+                "/reports/attendance?election_id={}&region_id={}",
+                f.election, f.d2
+            ),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(figures(&d2.ok(200)["totals"]), [2, 1, 1, 1, 50, 1, 0, 1]);
+    app.get(
+        &format!(
+            "/reports/attendance?election_id={}&group_by=week",
+            f.election
+        ),
+        &app.admin,
+    )
+    .await
+    .problem(422, "validation_failed");
+}
+
+#[actix_web::test]
+async fn overdue_lists_meetings_past_their_deadline_without_a_report() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let r = app
+        .get(
+            &format!("/reports/overdue?election_id={}", f.election),
+            &app.admin,
+        )
+        .await;
+    let body = r.ok(200);
+    assert_eq!(body["count"], 1);
+    assert_eq!(body["items"][0]["region_id"], f.c2.to_string());
+    assert_eq!(body["items"][0]["region_name"], "Xã Cẩm Thạch");
+    let d1 = app.token(Role::Observer, Some(f.d1));
+    let none = app
+        .get(&format!("/reports/overdue?election_id={}", f.election), &d1)
+        .await;
+    assert_eq!(none.ok(200)["count"], 0);
+}
+
+#[actix_web::test]
+async fn fairness_flags_candidates_below_their_bodys_minimum() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let r = app
+        .get(
+            &format!("/reports/fairness?electoral_unit_id={}", f.na),
+            &app.admin,
+        )
+        .await;
+    let body = r.ok(200);
+    let candidates = body["candidates"].as_array().expect("candidates");
+    assert_eq!(candidates.len(), 2);
+    for c in candidates {
+        assert_eq!(c["meetings_planned"], 4);
+        assert_eq!(c["meetings_held"], 2);
+        assert_eq!(c["minimum"], 10);
+        assert_eq!(c["below_minimum"], true);
+    }
+    assert_eq!(body["units"][0]["spread"], 0);
+    let all = app
+        .get(
+            &format!("/reports/fairness?election_id={}", f.election),
+            &app.admin,
+        )
+        .await;
+    let all = all.ok(200);
+    assert_eq!(all["candidates"].as_array().map(Vec::len), Some(3));
+    let council = all["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .find(|u| u["body"] == "province_council")
+        .expect("council");
+    assert_eq!(council["minimum"], 5);
+    assert_eq!(council["most_meetings"], 2);
+    app.get("/reports/fairness", &app.admin)
+        .await
+        .problem(422, "validation_failed");
+}
