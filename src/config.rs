@@ -68,34 +68,27 @@ impl Settings {
     /// Loads settings from `config/` (or `$APP_CONFIG_DIR`) and the environment.
     pub fn load() -> Result<Self, config::ConfigError> {
         let dir = std::env::var("APP_CONFIG_DIR").unwrap_or_else(|_| "config".to_owned());
-        let env = std::env::var("APP_ENV").unwrap_or_else(|_| "local".to_owned());
-        Self::load_from(&dir, &env)
+        match std::env::var("APP_ENV") {
+            Ok(env) => Self::load_from(&dir, Some(&env)),
+            Err(_) => Self::load_from(&dir, None),
+        }
     }
 
-    pub fn load_from(dir: &str, app_env: &str) -> Result<Self, config::ConfigError> {
-        config::Config::builder()
-            .set_default(
-                "database_url",
-                "postgres://postgres@localhost:5432/voter_meetings",
-            )?
-            .set_default("database_pool_size", 16)?
-            .set_default("listen_addr", "127.0.0.1:8080")?
-            .set_default("mail_dir", "var/mail")?
-            .set_default(
-                "mail_from",
-                "voter-meetings <no-reply@voter-meetings.local>",
-            )?
-            .set_default("rust_log", "info")?
-            .set_default("max_body_bytes", 262_144)?
-            .set_default("scheduling.travel_buffer_minutes", 30)?
-            .set_default("outbox.poll_interval_ms", 500)?
-            .set_default("outbox.batch_size", 32)?
-            .set_default("outbox.max_attempts", 8)?
-            .set_default("outbox.backoff_base_seconds", 5)?
-            .set_default("outbox.backoff_max_seconds", 3600)?
-            .set_default("outbox.smtp_timeout_seconds", 20)?
-            .add_source(config::File::with_name(&format!("{dir}/default")).required(false))
-            .add_source(config::File::with_name(&format!("{dir}/{app_env}")).required(false))
+    /// Layers, each over the one before: the defaults built into the binary (a copy of
+    /// `config/default.toml`, so it runs from any directory), `DIR/default.toml` if present,
+    /// `DIR/APP_ENV.toml` (required when an environment is named: a typo must not silently
+    /// fall back to the defaults), then environment variables.
+    pub fn load_from(dir: &str, app_env: Option<&str>) -> Result<Self, config::ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(
+                include_str!("../config/default.toml"),
+                config::FileFormat::Toml,
+            ))
+            .add_source(config::File::with_name(&format!("{dir}/default")).required(false));
+        if let Some(env) = app_env {
+            builder = builder.add_source(config::File::with_name(&format!("{dir}/{env}")));
+        }
+        builder
             .add_source(
                 config::Environment::default()
                     .separator("__")
@@ -104,5 +97,45 @@ impl Settings {
             )
             .build()?
             .try_deserialize()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_defaults_are_complete() {
+        let s = Settings::load_from("/nonexistent", None).expect("defaults load");
+        assert_eq!(s.listen_addr, "127.0.0.1:8080");
+        assert_eq!(s.scheduling.travel_buffer_minutes, 30);
+        assert_eq!(s.outbox.max_attempts, 8);
+    }
+
+    #[test]
+    fn a_named_environment_without_its_file_is_an_error() {
+        assert!(Settings::load_from("/nonexistent", Some("prodution")).is_err());
+    }
+
+    #[test]
+    fn the_test_environment_overlays_the_defaults() {
+        let s = Settings::load_from(concat!(env!("CARGO_MANIFEST_DIR"), "/config"), Some("test"))
+            .expect("test settings");
+        assert_eq!(s.database_pool_size, 8);
+        assert_eq!(s.outbox.backoff_base_seconds, 1);
+        assert_eq!(s.outbox.max_attempts, 8);
+    }
+
+    #[test]
+    fn passwords_never_reach_the_debug_output() {
+        let mut s = Settings::load_from("/nonexistent", None).expect("defaults load");
+        s.database_url = "postgres://app:s3cret@db:5432/voter_meetings".to_owned();
+        s.smtp_url = Some("smtp://mailer:hunter2@mail:587?tls=required".to_owned());
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        assert!(shown.contains("***"));
     }
 }

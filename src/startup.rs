@@ -31,6 +31,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen_addr)?;
         let port = listener.local_addr()?.port();
         let outbox = crate::email::worker::Worker::new(pool.clone(), &settings)?;
+        crate::metrics::install();
         let state = web::Data::new(AppState {
             pool,
             settings,
@@ -41,6 +42,7 @@ impl Application {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(crate::metrics::track))
                 .app_data(state.clone())
                 .app_data(json_config(max_body))
                 .app_data(web::PathConfig::default().error_handler(|e, _| {
@@ -49,6 +51,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
                     ApiError::bad_request(format!("invalid query string: {e}")).into()
                 }))
+                .configure(crate::metrics::configure)
                 .configure(crate::routes::configure)
                 .default_service(web::to(not_found))
         })

@@ -25,6 +25,8 @@ CREATE TABLE regions (
 );
 CREATE INDEX regions_path_idx ON regions USING gin (path);
 CREATE INDEX regions_parent_idx ON regions (parent_id);
+-- Province codes are unique nationwide: the one unique rule without province_id
+-- (docs/scaling.md moves it to a reference table under Citus).
 CREATE UNIQUE INDEX regions_province_code_unique ON regions (code) WHERE level = 'province';
 
 CREATE TABLE elections (

@@ -2,7 +2,7 @@
 -- that causes it; the delivery worker claims due rows with FOR UPDATE SKIP LOCKED.
 CREATE TABLE outbox (
     id              uuid PRIMARY KEY,
-    province_id     uuid REFERENCES regions (id),
+    province_id     uuid NOT NULL REFERENCES regions (id),
     kind            text NOT NULL CHECK (kind IN ('schedule', 'meeting_change', 'rule_attention')),
     recipient       text NOT NULL,
     recipient_name  text,
@@ -24,6 +24,7 @@ CREATE INDEX outbox_candidate_idx ON outbox (candidate_id, id) WHERE candidate_i
 CREATE INDEX outbox_recipient_idx ON outbox (recipient, id);
 
 CREATE TABLE outbox_attempts (
+    province_id  uuid NOT NULL REFERENCES regions (id),
     outbox_id    uuid NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
     attempt      integer NOT NULL,
     at           timestamptz NOT NULL DEFAULT now(),

@@ -192,7 +192,7 @@ diesel::table! {
 diesel::table! {
     outbox (id) {
         id -> Uuid,
-        province_id -> Nullable<Uuid>,
+        province_id -> Uuid,
         kind -> Text,
         recipient -> Text,
         recipient_name -> Nullable<Text>,
@@ -212,6 +212,7 @@ diesel::table! {
 
 diesel::table! {
     outbox_attempts (outbox_id, attempt) {
+        province_id -> Uuid,
         outbox_id -> Uuid,
         attempt -> Int4,
         at -> Timestamptz,
@@ -272,6 +273,7 @@ diesel::joinable!(meetings -> regions (province_id));
 diesel::joinable!(outbox -> candidates (candidate_id));
 diesel::joinable!(outbox -> regions (province_id));
 diesel::joinable!(outbox_attempts -> outbox (outbox_id));
+diesel::joinable!(outbox_attempts -> regions (province_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,

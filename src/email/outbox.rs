@@ -39,7 +39,7 @@ impl Kind {
 #[diesel(table_name = outbox)]
 pub struct OutboxInsertForm {
     pub id: Uuid,
-    pub province_id: Option<Uuid>,
+    pub province_id: Uuid,
     pub kind: &'static str,
     pub recipient: String,
     pub recipient_name: Option<String>,
@@ -51,12 +51,7 @@ pub struct OutboxInsertForm {
 }
 
 impl OutboxInsertForm {
-    pub fn new(
-        kind: Kind,
-        province_id: Option<Uuid>,
-        recipient: String,
-        mail: RenderedMail,
-    ) -> Self {
+    pub fn new(kind: Kind, province_id: Uuid, recipient: String, mail: RenderedMail) -> Self {
         Self {
             id: Uuid::now_v7(),
             province_id,
@@ -76,12 +71,7 @@ impl OutboxInsertForm {
         Self {
             recipient_name: Some(candidate.full_name.clone()),
             candidate_id: Some(candidate.id),
-            ..Self::new(
-                kind,
-                Some(candidate.province_id),
-                candidate.email.clone(),
-                mail,
-            )
+            ..Self::new(kind, candidate.province_id, candidate.email.clone(), mail)
         }
     }
 }
@@ -524,7 +514,7 @@ pub fn enqueue_attention(
         ))?;
         forms.push(OutboxInsertForm::new(
             Kind::RuleAttention,
-            Some(province_id),
+            province_id,
             address,
             mail,
         ));
@@ -540,7 +530,7 @@ pub const STATUSES: [&str; 3] = ["pending", "sent", "failed"];
 #[diesel(table_name = outbox)]
 pub struct OutboxEntry {
     pub id: Uuid,
-    pub province_id: Option<Uuid>,
+    pub province_id: Uuid,
     pub kind: String,
     pub recipient: String,
     pub recipient_name: Option<String>,
@@ -732,7 +722,9 @@ pub fn record(conn: &mut PgConnection, lease: Lease, outcome: &Outcome) -> Query
                         outbox::sent_at.eq(diesel::dsl::now),
                         outbox::last_error.eq(None::<String>),
                     ))
-                    .execute(conn)?,
+                    .returning(outbox::province_id)
+                    .get_result::<Uuid>(conn)
+                    .optional()?,
                 "sent",
                 None,
             ),
@@ -750,7 +742,9 @@ pub fn record(conn: &mut PgConnection, lease: Lease, outcome: &Outcome) -> Query
                         .bind::<Double, _>(*after_seconds)
                         .sql(")")),
                     ))
-                    .execute(conn)?,
+                    .returning(outbox::province_id)
+                    .get_result::<Uuid>(conn)
+                    .optional()?,
                 "retry",
                 Some(error),
             ),
@@ -761,16 +755,19 @@ pub fn record(conn: &mut PgConnection, lease: Lease, outcome: &Outcome) -> Query
                         outbox::attempts.eq(attempt),
                         outbox::last_error.eq(error),
                     ))
-                    .execute(conn)?,
+                    .returning(outbox::province_id)
+                    .get_result::<Uuid>(conn)
+                    .optional()?,
                 "failed",
                 Some(error),
             ),
         };
-        if updated == 0 {
+        let Some(province_id) = updated else {
             return Ok(false);
-        }
+        };
         diesel::insert_into(outbox_attempts::table)
             .values((
+                outbox_attempts::province_id.eq(province_id),
                 outbox_attempts::outbox_id.eq(lease.id),
                 outbox_attempts::attempt.eq(attempt),
                 outbox_attempts::outcome.eq(label),

@@ -183,7 +183,7 @@ mod tests {
 
     #[test]
     fn without_an_smtp_url_mail_goes_to_files_and_a_bad_one_stops_start_up() {
-        let mut settings = Settings::load_from("config", "test").expect("settings");
+        let mut settings = Settings::load_from("config", Some("test")).expect("settings");
         settings.smtp_url = None;
         settings.mail_dir = PathBuf::from("var/test-mail");
         assert!(matches!(

@@ -58,8 +58,9 @@ async fn check_in(
             )?),
         }
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(counter))
+    .await;
+    crate::metrics::count_check_in(&counter);
+    Ok(HttpResponse::Ok().json(counter?))
 }
 
 #[derive(Debug, Deserialize)]

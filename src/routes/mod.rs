@@ -7,6 +7,7 @@ mod health;
 mod health_rules;
 mod me;
 mod meetings;
+mod openapi;
 mod regions;
 mod reports;
 mod venues;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
+            .configure(openapi::configure)
             .configure(me::configure)
             .configure(regions::configure)
             .configure(elections::configure)

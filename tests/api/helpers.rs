@@ -16,7 +16,9 @@ const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 
 fn server_url(db: &str) -> String {
     let base = std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| SERVER.to_owned());
-    format!("{base}/{db}")
+    // No TLS to the local server: libpq then never enters OpenSSL, whose exit-time cleanup
+    // can race a pool thread still reconnecting to a dropped test database.
+    format!("{base}/{db}?sslmode=disable")
 }
 
 /// The migrated template, named by a hash of the migrations so a schema change makes a new one.
@@ -91,7 +93,7 @@ impl Drop for TestApp {
 }
 
 pub fn test_settings() -> Settings {
-    let mut settings = Settings::load_from("config", "test").expect("test settings");
+    let mut settings = Settings::load_from("config", Some("test")).expect("test settings");
     settings.listen_addr = "127.0.0.1:0".to_owned();
     settings.smtp_url = None;
     settings

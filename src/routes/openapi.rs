@@ -1,0 +1,31 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of this API, kept by hand in
+//! `docs/openapi.json` and compiled into the binary. It needs no token, so tools can fetch it.
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+/// The document; `tests/api/openapi.rs` checks it against the routes actually served.
+const DOCUMENT: &str = include_str!("../../docs/openapi.json");
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/openapi.json").get(document));
+}
+
+async fn document() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(DOCUMENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DOCUMENT;
+
+    #[test]
+    fn the_document_is_an_openapi_3_json_object() {
+        let doc: serde_json::Value =
+            serde_json::from_str(DOCUMENT).expect("docs/openapi.json is JSON");
+        assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+        assert!(doc["paths"].as_object().is_some_and(|p| !p.is_empty()));
+    }
+}

@@ -1,0 +1,270 @@
+//! `GET /api/v1/openapi.json`: the document is OpenAPI 3, every operation it lists is routed,
+//! and every route the service serves is in it.
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{spawn_app, Answer, TestApp};
+
+/// Every route the service registers, read off the `configure` functions of src/routes/*.rs
+/// and src/metrics.rs. A new route goes here and into docs/openapi.json.
+const SERVED: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/me"),
+    ("POST", "/api/v1/tokens"),
+    ("POST", "/api/v1/regions"),
+    ("GET", "/api/v1/regions"),
+    ("GET", "/api/v1/regions/{id}"),
+    ("POST", "/api/v1/elections"),
+    ("GET", "/api/v1/elections"),
+    ("GET", "/api/v1/elections/{id}"),
+    ("POST", "/api/v1/elections/{id}/electoral-units"),
+    ("GET", "/api/v1/elections/{id}/electoral-units"),
+    ("GET", "/api/v1/electoral-units/{id}"),
+    ("POST", "/api/v1/electoral-units/{id}/candidates"),
+    ("GET", "/api/v1/electoral-units/{id}/candidates"),
+    ("GET", "/api/v1/candidates/{id}"),
+    ("PATCH", "/api/v1/candidates/{id}"),
+    ("POST", "/api/v1/venues"),
+    ("GET", "/api/v1/venues"),
+    ("GET", "/api/v1/venues/{id}"),
+    ("PATCH", "/api/v1/venues/{id}"),
+    ("GET", "/api/v1/venues/{id}/capacity"),
+    ("POST", "/api/v1/health-rules"),
+    ("GET", "/api/v1/health-rules"),
+    ("GET", "/api/v1/health-rules/{id}"),
+    ("PATCH", "/api/v1/health-rules/{id}"),
+    ("POST", "/api/v1/meetings"),
+    ("GET", "/api/v1/meetings"),
+    ("GET", "/api/v1/meetings/{id}"),
+    ("PATCH", "/api/v1/meetings/{id}"),
+    ("POST", "/api/v1/meetings/{id}/cancel"),
+    ("POST", "/api/v1/meetings/{id}/checkins"),
+    ("PUT", "/api/v1/meetings/{id}/attendance-report"),
+    ("GET", "/api/v1/meetings/{id}/attendance-report"),
+    ("GET", "/api/v1/reports/attendance"),
+    ("GET", "/api/v1/reports/overdue"),
+    ("GET", "/api/v1/reports/fairness"),
+    ("POST", "/api/v1/candidates/{id}/schedule-email"),
+    ("POST", "/api/v1/elections/{id}/schedule-emails"),
+    ("GET", "/api/v1/candidates/{id}/schedule.ics"),
+    ("GET", "/api/v1/outbox"),
+    ("GET", "/api/v1/outbox/{id}"),
+    ("GET", "/api/v1/audit"),
+];
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+async fn document(app: &TestApp) -> Value {
+    let answer = app
+        .request(Method::GET, "/openapi.json", None, None, &[])
+        .await;
+    answer.ok(200).clone()
+}
+
+/// `(METHOD, path)` of every operation the document lists.
+fn operations(doc: &Value) -> BTreeSet<(String, String)> {
+    let paths = doc["paths"].as_object().expect("paths is an object");
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS
+                .iter()
+                .filter(|m| item.get(**m).is_some())
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect()
+}
+
+/// A documented path as `TestApp::request` takes it: `/api/v1` off (it adds it back),
+/// every `{param}` a fresh UUID.
+fn concrete(path: &str) -> String {
+    let relative = path.strip_prefix("/api/v1").unwrap_or(path);
+    relative
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') && segment.ends_with('}') {
+                Uuid::new_v4().to_string()
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The router's own answers for a request no route takes: the default service's 404, or
+/// 405 from a resource that exists but not for this method.
+fn is_unrouted(answer: &Answer) -> bool {
+    let no_route = answer.status == 404
+        && answer.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("no route for"));
+    no_route || answer.status == 405
+}
+
+#[actix_web::test]
+async fn the_document_is_openapi_3_and_served_without_a_token() {
+    let app = spawn_app().await;
+    let answer = app
+        .request(Method::GET, "/openapi.json", None, None, &[])
+        .await;
+    let doc = answer.ok(200);
+    assert!(answer.content_type().starts_with("application/json"));
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    assert_eq!(doc["info"]["title"], "voter-meetings");
+    assert!(doc["info"]["version"].is_string());
+    let bearer = &doc["components"]["securitySchemes"]["bearerAuth"];
+    assert_eq!(
+        (&bearer["type"], &bearer["scheme"]),
+        (&json!("http"), &json!("bearer"))
+    );
+    assert_eq!(doc["security"], json!([{"bearerAuth": []}]));
+    let problem = &doc["components"]["schemas"]["Problem"];
+    for member in ["type", "title", "status", "detail", "code", "errors"] {
+        assert!(
+            problem["properties"][member].is_object(),
+            "Problem.{member}"
+        );
+    }
+    // The open endpoints say so; the rest inherit the bearer requirement.
+    for (path, open) in [
+        ("/healthz", true),
+        ("/readyz", true),
+        ("/api/v1/openapi.json", true),
+        ("/metrics", false),
+        ("/api/v1/meetings", false),
+    ] {
+        assert_eq!(
+            doc["paths"][path]["get"]["security"] == json!([]),
+            open,
+            "{path}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_unrouted_detector_tells_the_routers_answers_from_the_handlers() {
+    let app = spawn_app().await;
+    let missing = app.get("/no-such-route", &app.admin).await;
+    assert!(is_unrouted(&missing), "{}", missing.text);
+    let wrong_method = app
+        .request(Method::DELETE, "/regions", Some(&app.admin), None, &[])
+        .await;
+    assert!(is_unrouted(&wrong_method), "{}", wrong_method.text);
+    let no_such_region = app
+        .get(&format!("/regions/{}", Uuid::new_v4()), &app.admin)
+        .await;
+    no_such_region.problem(404, "not_found");
+    assert!(!is_unrouted(&no_such_region), "{}", no_such_region.text);
+}
+
+#[actix_web::test]
+async fn every_documented_operation_is_routed() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut unrouted = Vec::new();
+    for (method, path) in operations(&doc) {
+        let has_body = doc["paths"][&path][method.to_lowercase()]["requestBody"].is_object();
+        let answer = app
+            .request(
+                Method::from_bytes(method.as_bytes()).expect("method"),
+                &concrete(&path),
+                Some(&app.admin),
+                has_body.then(|| json!({})),
+                &[],
+            )
+            .await;
+        if is_unrouted(&answer) {
+            unrouted.push(format!(
+                "{method} {path}: {} {}",
+                answer.status, answer.text
+            ));
+        }
+    }
+    assert!(
+        unrouted.is_empty(),
+        "documented but not routed: {unrouted:#?}"
+    );
+}
+
+#[actix_web::test]
+async fn every_served_route_is_documented_and_nothing_else() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let served: BTreeSet<(String, String)> = SERVED
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    let documented = operations(&doc);
+    let missing: Vec<_> = served.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(&served).collect();
+    assert!(missing.is_empty(), "served but not documented: {missing:?}");
+    assert!(extra.is_empty(), "documented but not in SERVED: {extra:?}");
+    assert_eq!(documented.len(), 45);
+}
+
+/// Every `$ref` in the document, with where it sits.
+fn refs(v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                if k == "$ref" {
+                    if let Some(target) = child.as_str() {
+                        out.push((at.to_owned(), target.to_owned()));
+                    }
+                } else {
+                    refs(child, &format!("{at}/{k}"), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                refs(child, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[actix_web::test]
+async fn every_reference_resolves_and_every_operation_answers_something() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut found = Vec::new();
+    refs(&doc, "", &mut found);
+    assert!(found.len() > 100, "the document uses components");
+    let dangling: Vec<_> = found
+        .iter()
+        .filter(|(_, target)| {
+            target
+                .strip_prefix('#')
+                .is_none_or(|pointer| doc.pointer(pointer).is_none())
+        })
+        .collect();
+    assert!(dangling.is_empty(), "unresolved $ref: {dangling:?}");
+    let mut ids = BTreeSet::new();
+    for (method, path) in operations(&doc) {
+        let op = &doc["paths"][&path][method.to_lowercase()];
+        let id = op["operationId"].as_str().expect("operationId");
+        assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+        let responses = op["responses"].as_object().expect("responses");
+        assert!(
+            responses.keys().any(|s| s.starts_with('2')),
+            "{method} {path} documents no success"
+        );
+        if op["security"] != json!([]) {
+            assert!(
+                responses.contains_key("401"),
+                "{method} {path} needs a token but documents no 401"
+            );
+        }
+    }
+}
