@@ -725,3 +725,32 @@ pub fn reevaluate(
     }
     Ok(affected)
 }
+
+/// A candidate who withdraws leaves every future planned meeting (the meetings stay, with
+/// the other candidates); returns those meetings.
+pub fn withdraw_from_future_meetings(
+    conn: &mut PgConnection,
+    candidate_id: Uuid,
+) -> Result<Vec<Uuid>, ApiError> {
+    use crate::db::schema::meeting_candidates;
+    let future = meetings_t::table
+        .filter(meetings_t::status.eq("planned"))
+        .filter(meetings_t::starts_at.gt(Utc::now()))
+        .select(meetings_t::id);
+    let left: Vec<Uuid> = diesel::update(
+        meeting_candidates::table
+            .filter(meeting_candidates::candidate_id.eq(candidate_id))
+            .filter(meeting_candidates::active)
+            .filter(meeting_candidates::meeting_id.eq_any(future)),
+    )
+    .set(meeting_candidates::active.eq(false))
+    .returning(meeting_candidates::meeting_id)
+    .get_results(conn)?;
+    diesel::update(meetings_t::table.filter(meetings_t::id.eq_any(&left)))
+        .set((
+            meetings_t::version.eq(meetings_t::version + 1),
+            meetings_t::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    Ok(left)
+}

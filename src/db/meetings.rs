@@ -140,20 +140,29 @@ pub fn views(conn: &mut PgConnection, rows: Vec<MeetingRow>) -> Result<Vec<Meeti
     {
         units.entry(m).or_default().push(u);
     }
+    // A meeting's candidates are its active links; a cancelled meeting keeps all of its own.
+    let cancelled: Vec<Uuid> = rows
+        .iter()
+        .filter(|m| m.status == "cancelled")
+        .map(|m| m.id)
+        .collect();
     let mut candidates: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (m, c) in meeting_candidates::table
+    for (m, c, active) in meeting_candidates::table
         .filter(meeting_candidates::meeting_id.eq_any(&ids))
         .select((
             meeting_candidates::meeting_id,
             meeting_candidates::candidate_id,
+            meeting_candidates::active,
         ))
         .order((
             meeting_candidates::meeting_id,
             meeting_candidates::candidate_id,
         ))
-        .load::<(Uuid, Uuid)>(conn)?
+        .load::<(Uuid, Uuid, bool)>(conn)?
     {
-        candidates.entry(m).or_default().push(c);
+        if active || cancelled.contains(&m) {
+            candidates.entry(m).or_default().push(c);
+        }
     }
     let mut sites: HashMap<Uuid, Vec<SiteRow>> = HashMap::new();
     for s in sites_of(conn, &ids)? {

@@ -422,6 +422,9 @@ async fn patch_candidate(
         who.ensure_write(&path)?;
         let before = db::lock_candidate(conn, id)?;
         let after = db::update_candidate(conn, id, changes)?;
+        if before.status == "active" && after.status == "withdrawn" {
+            crate::planning::withdraw_from_future_meetings(conn, id)?;
+        }
         audit::record(
             conn,
             &who,

@@ -1016,3 +1016,54 @@ async fn meetings_are_listed_in_start_order_with_filters_and_cursors() {
         .await
         .problem(422, "validation_failed");
 }
+
+#[actix_web::test]
+async fn a_withdrawn_candidate_leaves_future_meetings_but_not_past_ones() {
+    let app = spawn_app().await;
+    let election = app
+        .election_with("2021-04-27T00:00:00+07:00", "2031-05-23T07:00:00+07:00")
+        .await;
+    let s = setup(&app, election).await;
+    let second = app
+        .venue(s.tree.commune, "Nhà văn hóa thôn 4", 100, None, "indoor")
+        .await;
+    let past = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-10T08:00:00+07:00",
+                "2021-05-10T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await
+        .id();
+    let future = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                second,
+                "2031-05-10T08:00:00+07:00",
+                "2031-05-10T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await
+        .id();
+    app.patch(
+        &format!("/candidates/{}", s.candidates[0]),
+        &app.admin,
+        json!({"status": "withdrawn"}),
+    )
+    .await
+    .ok(200);
+    let f = app.get(&format!("/meetings/{future}"), &app.admin).await;
+    assert_eq!(f.ok(200)["candidate_ids"].as_array().map(Vec::len), Some(2));
+    assert!(!ids(&f.body, "candidate_ids").contains(&s.candidates[0].to_string()));
+    assert_eq!(f.body["version"], 2);
+    let p = app.get(&format!("/meetings/{past}"), &app.admin).await;
+    assert!(ids(p.ok(200), "candidate_ids").contains(&s.candidates[0].to_string()));
+}
