@@ -10,7 +10,7 @@
 --   9,980 electoral units: 3 National Assembly + 15 provincial-council units per province,
 --     7 district-council units per district, 1 commune-council unit in 4,000 communes;
 --   49,900 candidates (5 per unit), 9,980 venues (one per unit, in a commune of its region);
---   100,022 meetings: 10 in-person meetings per unit on days 1, 3, …, 19 of the campaign
+--   100,021 meetings: 10 in-person meetings per unit on days 1, 3, …, 19 of the campaign
 --     (2 hours each, every unit at its own hour), plus an online meeting on day 21 for one
 --     unit in 45; each meeting links its unit, its 5 candidates (busy = meeting + 30 min) and
 --     its venue. A unit's meetings never overlap and no venue is shared, so the exclusion
@@ -103,13 +103,13 @@ SELECT x.*,
        random() < 0.05 AS late
   FROM (
     SELECT gen_random_uuid() AS id, gen_random_uuid() AS site_id, u.id AS unit_id, u.province_id,
-           u.venue_id, u.venue_region, u.region_id, k,
-           CASE WHEN k = 10 THEN 'online' ELSE 'in_person' END AS format,
-           el.t0 + make_interval(days => 2 * k + 1, hours => 7 + u.n % 10) AS starts_at,
-           el.t0 + make_interval(days => 2 * k + 1, hours => 9 + u.n % 10) AS ends_at,
+           u.venue_id, u.venue_region, u.region_id, s.k AS slot,
+           CASE WHEN s.k = 10 THEN 'online' ELSE 'in_person' END AS format,
+           el.t0 + make_interval(days => 2 * s.k + 1, hours => 7 + u.n % 10) AS starts_at,
+           el.t0 + make_interval(days => 2 * s.k + 1, hours => 9 + u.n % 10) AS ends_at,
            random() < 0.005 AS cancelled
-      FROM unit u, el, generate_series(0, 10) k
-     WHERE k < 10 OR u.n % 45 = 0
+      FROM unit u, el, generate_series(0, 10) AS s(k)
+     WHERE s.k < 10 OR u.n % 45 = 0
   ) x;
 
 INSERT INTO meetings (id, province_id, election_id, region_path, format, title, chair_name, chair_role,

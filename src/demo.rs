@@ -2,7 +2,7 @@
 //! Covid-era gathering rules — through the same domain functions the API calls, so every rule
 //! is checked exactly as for a client. The data are drawn from a seeded generator: the same
 //! command gives the same data, placed around today so the campaign is in progress.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use anyhow::{anyhow, bail};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
@@ -1717,10 +1717,7 @@ impl<'a> Planner<'a> {
             .communes
             .iter()
             .map(|&c| w.districts[w.communes[c].district].hall)
-            .collect::<HashSet<_>>()
-            .into_iter()
             .collect();
-        points.sort_unstable();
         for _ in 0..6 {
             let commune = &w.communes[*pick(rng, &home.communes)];
             points.extend(commune.venues.first().copied());

@@ -1,5 +1,6 @@
 //! `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of this API, kept by hand in
-//! `docs/openapi.json` and compiled into the binary. It needs no token, so tools can fetch it.
+//! `docs/openapi.json` and compiled into the binary. Like every endpoint but the health checks
+//! (SPEC §4) it needs a token — any role.
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
@@ -10,10 +11,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/openapi.json").get(document));
 }
 
-async fn document() -> HttpResponse {
+async fn document(_who: crate::auth::Caller) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=300"))
         .body(DOCUMENT)
 }
 

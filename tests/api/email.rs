@@ -905,8 +905,9 @@ async fn meeting_changes_coalesce_into_one_notice_per_active_candidate() {
         summary,
         vec![
             (
+                // version 2: the withdrawal took a candidate off the first meeting
                 Some(format!("{first}@voter-meetings").as_str()),
-                Some(1),
+                Some(2),
                 Some(EventStatus::Confirmed)
             ),
             (

@@ -63,10 +63,7 @@ const METHODS: [&str; 8] = [
 ];
 
 async fn document(app: &TestApp) -> Value {
-    let answer = app
-        .request(Method::GET, "/openapi.json", None, None, &[])
-        .await;
-    answer.ok(200).clone()
+    app.get("/openapi.json", &app.admin).await.ok(200).clone()
 }
 
 /// `(METHOD, path)` of every operation the document lists.
@@ -111,11 +108,13 @@ fn is_unrouted(answer: &Answer) -> bool {
 }
 
 #[actix_web::test]
-async fn the_document_is_openapi_3_and_served_without_a_token() {
+async fn the_document_is_openapi_3_and_served_to_any_token() {
     let app = spawn_app().await;
-    let answer = app
-        .request(Method::GET, "/openapi.json", None, None, &[])
-        .await;
+    app.request(Method::GET, "/openapi.json", None, None, &[])
+        .await
+        .problem(401, "unauthorized");
+    let observer = app.token(voter_meetings::auth::Role::Observer, None);
+    let answer = app.get("/openapi.json", &observer).await;
     let doc = answer.ok(200);
     assert!(answer.content_type().starts_with("application/json"));
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
@@ -138,7 +137,7 @@ async fn the_document_is_openapi_3_and_served_without_a_token() {
     for (path, open) in [
         ("/healthz", true),
         ("/readyz", true),
-        ("/api/v1/openapi.json", true),
+        ("/api/v1/openapi.json", false),
         ("/metrics", false),
         ("/api/v1/meetings", false),
     ] {
