@@ -11,14 +11,15 @@ Makes, in one province:
   * CREATE_PAIRS (400) more units, each with one candidate and its own venue, for the
     meeting-creation benchmark (each POST books one unit+venue in a slot of its own);
   * a unit with a candidate and venue for the "same slot, many clients" conflict test;
-  * CHECKIN_MEETINGS (100) online meetings happening now (max_participants 1000000), each
-    with its own unit and candidate: constant-rate check-ins (oha sends one body, so the
-    online counter, chosen by the URL alone, spreads them over 100 rows).
+  * one online meeting happening now with CHECKIN_MEETINGS (100) connection-point sites
+    (capacity 100000 each): constant-rate check-ins with oha, whose URL is fixed but whose
+    bodies (-Z, one per line) spread the check-ins over 100 site rows.
 
 Writes into DIR:
   checkin_targets.txt   "<meeting_id> <site_id>" per line (the 100 meetings)
   small_target.txt      "<meeting_id> <site_id>" of the capacity-50 meeting
-  online_targets.txt    "<meeting_id>" per line (the 100 online meetings)
+  cp_meeting.txt        the online meeting with 100 connection points
+  cp_bodies.txt         one check-in body per line, one per connection point
   create_pairs.txt      "<unit_id> <venue_id>" per line (400)
   conflict_pair.txt     "<unit_id> <venue_id>" for the conflict test
   ids.env               shell variables: ELECTION_ID, PROVINCE_ID, CAMPAIGN_BASE_EPOCH, ...
@@ -82,19 +83,23 @@ def main():
                                  "setting": "indoor"})
         return unit["id"], cand["id"], venue["id"]
 
-    def online_now(i):
-        commune = communes[i % COMMUNES]["id"]
+    def connection_points():
+        """One online meeting happening now with CHECKIN_MEETINGS connection-point sites."""
         unit = post(f"/elections/{eid}/electoral-units",
-                    {"name": f"Đơn vị online {i}", "body": "commune_council", "region_id": commune, "seats": 3})
+                    {"name": "Đơn vị trực tuyến", "body": "province_council", "region_id": district["id"], "seats": 3})
         post(f"/electoral-units/{unit['id']}/candidates",
-             {"full_name": f"Ứng cử viên online {i}", "email": f"online{i}@bench.example.vn"})
+             {"full_name": "Ứng cử viên trực tuyến", "email": "online@bench.example.vn"})
+        venues = [post("/venues", {"name": f"Điểm cầu {i}", "region_id": communes[i % COMMUNES]["id"],
+                                   "address": f"Điểm cầu {i}", "capacity": 100000, "setting": "indoor"})["id"]
+                  for i in range(CHECKIN_MEETINGS)]
         m = post("/meetings", {
             "election_id": eid, "electoral_unit_ids": [unit["id"]], "format": "online",
             "starts_at": iso(now - dt.timedelta(minutes=10)), "ends_at": iso(now + dt.timedelta(hours=3)),
-            "online": {"platform": "Zoom", "join_url": f"https://meet.example.vn/{i}",
+            "online": {"platform": "Zoom", "join_url": "https://meet.example.vn/bench",
                        "max_participants": 1000000, "expected_attendees": 100},
+            "sites": [{"venue_id": v, "expected_attendees": 100} for v in venues],
         })
-        return m["id"]
+        return m["id"], [s["id"] for s in m["sites"]]
 
     def meeting_now(unit_id, venue_id, expected=100):
         m = post("/meetings", {
@@ -111,13 +116,15 @@ def main():
         small = meeting_now(small_unit, small_venue, expected=50)
         pairs = list(pool.map(lambda i: unit_candidate_venue(i, "cr"), range(CREATE_PAIRS)))
         conflict = unit_candidate_venue(0, "cf")
-        online = list(pool.map(online_now, range(CHECKIN_MEETINGS)))
+        cp_meeting, cp_sites = connection_points()
 
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "checkin_targets.txt"), "w") as f:
         f.writelines(f"{m} {s}\n" for m, s in targets)
-    with open(os.path.join(args.out, "online_targets.txt"), "w") as f:
-        f.writelines(f"{m}\n" for m in online)
+    with open(os.path.join(args.out, "cp_meeting.txt"), "w") as f:
+        f.write(f"{cp_meeting}\n")
+    with open(os.path.join(args.out, "cp_bodies.txt"), "w") as f:
+        f.writelines(f'{{"site_id":"{s}","count":1}}\n' for s in cp_sites)
     with open(os.path.join(args.out, "small_target.txt"), "w") as f:
         f.write(f"{small[0]} {small[1]}\n")
     with open(os.path.join(args.out, "create_pairs.txt"), "w") as f:

@@ -1205,7 +1205,8 @@ fn create_unit(
     Ok(())
 }
 
-/// As `PATCH /candidates/{id}` with `{"status": "withdrawn"}`.
+/// As `PATCH /candidates/{id}` with `{"status": "withdrawn"}` (before any meeting is planned,
+/// so they leave none).
 fn withdraw(conn: &mut PgConnection, who: &Caller, id: Uuid) -> anyhow::Result<()> {
     let before = elections::lock_candidate(conn, id).or_refused("candidate")?;
     let after = elections::update_candidate(
@@ -1217,6 +1218,7 @@ fn withdraw(conn: &mut PgConnection, who: &Caller, id: Uuid) -> anyhow::Result<(
         },
     )
     .or_refused("candidate")?;
+    planning::withdraw_from_future_meetings(conn, id).or_refused("candidate")?;
     audit::record(
         conn,
         who,

@@ -125,7 +125,7 @@ pub fn create(
             after: serde_json::to_value(&view).ok(),
         },
     )?;
-    crate::email::outbox::enqueue_meeting_changes(conn, &[id])?;
+    notify_candidates(conn, &view)?;
     Ok(view)
 }
 
@@ -193,7 +193,7 @@ pub fn edit(
         || before.format != after.format
         || before.candidate_ids != after.candidate_ids;
     if rescheduled {
-        crate::email::outbox::enqueue_meeting_changes(conn, &[id])?;
+        notify_candidates(conn, &after)?;
     }
     Ok(after)
 }
@@ -233,8 +233,17 @@ pub fn cancel(
             after: serde_json::to_value(&after).ok(),
         },
     )?;
-    crate::email::outbox::enqueue_meeting_changes(conn, &[id])?;
+    notify_candidates(conn, &after)?;
     Ok(after)
+}
+
+/// Queues the change notice to the meeting's candidates (SPEC §3 rule 9) — unless the
+/// meeting is already over: back-filling a meeting held last week tells nobody anything.
+fn notify_candidates(conn: &mut PgConnection, meeting: &MeetingView) -> Result<(), ApiError> {
+    if meeting.ends_at > Utc::now() {
+        crate::email::outbox::enqueue_meeting_changes(conn, &[meeting.id])?;
+    }
+    Ok(())
 }
 
 fn ensure_planned(row: &MeetingRow) -> Result<(), ApiError> {

@@ -1067,3 +1067,45 @@ async fn a_withdrawn_candidate_leaves_future_meetings_but_not_past_ones() {
     let p = app.get(&format!("/meetings/{past}"), &app.admin).await;
     assert!(ids(p.ok(200), "candidate_ids").contains(&s.candidates[0].to_string()));
 }
+
+#[actix_web::test]
+async fn candidates_hear_of_upcoming_meetings_but_not_of_back_filled_ones() {
+    let app = spawn_app().await;
+    let election = app
+        .election_with("2021-04-27T00:00:00+07:00", "2031-05-23T07:00:00+07:00")
+        .await;
+    let s = setup(&app, election).await;
+    let second = app
+        .venue(s.tree.commune, "Nhà văn hóa thôn 6", 100, None, "indoor")
+        .await;
+    app.post(
+        "/meetings",
+        &app.admin,
+        s.in_person(
+            s.hall,
+            "2021-05-10T08:00:00+07:00",
+            "2021-05-10T10:00:00+07:00",
+            50,
+        ),
+    )
+    .await
+    .ok(201);
+    let outbox = app.get("/outbox", &app.admin).await;
+    assert_eq!(outbox.ok(200)["items"].as_array().map(Vec::len), Some(0));
+    app.post(
+        "/meetings",
+        &app.admin,
+        s.in_person(
+            second,
+            "2031-05-10T08:00:00+07:00",
+            "2031-05-10T10:00:00+07:00",
+            50,
+        ),
+    )
+    .await
+    .ok(201);
+    let outbox = app.get("/outbox", &app.admin).await;
+    let items = outbox.ok(200)["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), s.candidates.len());
+    assert!(items.iter().all(|i| i["kind"] == "meeting_change"));
+}
