@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::audit::{self, Change};
 use crate::auth::Caller;
 use crate::db::meetings::{
-    self, MeetingInsertForm, MeetingRow, MeetingUpdateForm, MeetingView, SiteBooking,
+    self, MeetingFields, MeetingInsertForm, MeetingRow, MeetingView, SiteBooking,
 };
 use crate::db::schema::{meeting_sites, meetings as meetings_t, regions, venues as venues_t};
 use crate::db::{elections, health_rules, venues};
@@ -97,17 +97,7 @@ pub fn create(
             id,
             province_id: checked.province_id,
             election_id: plan.election_id,
-            region_path: checked.region_path.clone(),
-            format: plan.format.as_str().to_owned(),
-            title: plan.title.clone(),
-            chair_name: plan.chair.as_ref().map(|c| c.0.clone()),
-            chair_role: plan.chair.as_ref().and_then(|c| c.1.clone()),
-            starts_at: plan.starts_at,
-            ends_at: plan.ends_at,
-            online_platform: plan.online.as_ref().and_then(|o| o.platform.clone()),
-            online_join_url: plan.online.as_ref().and_then(|o| o.join_url.clone()),
-            online_max_participants: plan.online.as_ref().map(|o| o.max_participants),
-            online_expected_attendees: plan.online.as_ref().map(|o| o.expected_attendees),
+            fields: fields(&plan, &checked),
         },
     )?;
     meetings::insert_units(conn, id, checked.province_id, &plan.unit_ids)?;
@@ -154,23 +144,7 @@ pub fn edit(
     let before = meetings::view_one(conn, row.clone())?;
     let plan = change(plan_of(&before))?;
     let checked = check(conn, who, &plan)?;
-    meetings::update(
-        conn,
-        id,
-        &MeetingUpdateForm {
-            region_path: checked.region_path.clone(),
-            format: plan.format.as_str().to_owned(),
-            title: plan.title.clone(),
-            chair_name: plan.chair.as_ref().map(|c| c.0.clone()),
-            chair_role: plan.chair.as_ref().and_then(|c| c.1.clone()),
-            starts_at: plan.starts_at,
-            ends_at: plan.ends_at,
-            online_platform: plan.online.as_ref().and_then(|o| o.platform.clone()),
-            online_join_url: plan.online.as_ref().and_then(|o| o.join_url.clone()),
-            online_max_participants: plan.online.as_ref().map(|o| o.max_participants),
-            online_expected_attendees: plan.online.as_ref().map(|o| o.expected_attendees),
-        },
-    )?;
+    meetings::update(conn, id, &fields(&plan, &checked))?;
     book(conn, id, &plan, &checked, travel_buffer)?;
     set_attention(conn, id, &[])?;
     let after = meetings::load_view(conn, id)?;
@@ -289,6 +263,24 @@ fn plan_of(v: &MeetingView) -> MeetingPlan {
             max_participants: o.max_participants,
             expected_attendees: o.expected_attendees,
         }),
+    }
+}
+
+/// The columns a checked plan writes.
+fn fields(plan: &MeetingPlan, checked: &Checked) -> MeetingFields {
+    let online = plan.online.as_ref();
+    MeetingFields {
+        region_path: checked.region_path.clone(),
+        format: plan.format.as_str().to_owned(),
+        title: plan.title.clone(),
+        chair_name: plan.chair.as_ref().map(|c| c.0.clone()),
+        chair_role: plan.chair.as_ref().and_then(|c| c.1.clone()),
+        starts_at: plan.starts_at,
+        ends_at: plan.ends_at,
+        online_platform: online.and_then(|o| o.platform.clone()),
+        online_join_url: online.and_then(|o| o.join_url.clone()),
+        online_max_participants: online.map(|o| o.max_participants),
+        online_expected_attendees: online.map(|o| o.expected_attendees),
     }
 }
 

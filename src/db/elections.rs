@@ -1,13 +1,14 @@
 //! Elections, their electoral units and candidates.
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::db::regions::{self, Region};
 use crate::db::schema::{candidates, elections, electoral_units, regions as regions_t};
+use crate::domain::campaign::CampaignWindow;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -42,7 +43,11 @@ pub struct Election {
 impl From<ElectionRow> for Election {
     fn from(r: ElectionRow) -> Self {
         Election {
-            campaign_ends_at: campaign_ends_at(r.polling_starts_at),
+            campaign_ends_at: CampaignWindow::for_election(
+                r.campaign_starts_at,
+                r.polling_starts_at,
+            )
+            .ends_at,
             id: r.id,
             name: r.name,
             polling_starts_at: r.polling_starts_at,
@@ -54,11 +59,6 @@ impl From<ElectionRow> for Election {
             updated_at: r.updated_at,
         }
     }
-}
-
-/// Campaigning closes 24 hours before polling opens (election law, Art. 64).
-pub fn campaign_ends_at(polling_starts_at: DateTime<Utc>) -> DateTime<Utc> {
-    polling_starts_at - Duration::hours(24)
 }
 
 #[derive(Debug, Insertable)]

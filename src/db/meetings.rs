@@ -243,12 +243,11 @@ pub fn range(
     (Bound::Included(from), Bound::Excluded(to))
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = meetings)]
-pub struct MeetingInsertForm {
-    pub id: Uuid,
-    pub province_id: Uuid,
-    pub election_id: Uuid,
+/// What a meeting's plan writes to its row; a PATCH merges into the stored plan first,
+/// so every field is written.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = meetings, treat_none_as_null = true)]
+pub struct MeetingFields {
     pub region_path: Vec<Uuid>,
     pub format: String,
     pub title: String,
@@ -262,21 +261,14 @@ pub struct MeetingInsertForm {
     pub online_expected_attendees: Option<i32>,
 }
 
-/// The editable part of a meeting; every field is written (a PATCH merges first).
-#[derive(AsChangeset)]
-#[diesel(table_name = meetings, treat_none_as_null = true)]
-pub struct MeetingUpdateForm {
-    pub region_path: Vec<Uuid>,
-    pub format: String,
-    pub title: String,
-    pub chair_name: Option<String>,
-    pub chair_role: Option<String>,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub online_platform: Option<String>,
-    pub online_join_url: Option<String>,
-    pub online_max_participants: Option<i32>,
-    pub online_expected_attendees: Option<i32>,
+#[derive(Insertable)]
+#[diesel(table_name = meetings)]
+pub struct MeetingInsertForm {
+    pub id: Uuid,
+    pub province_id: Uuid,
+    pub election_id: Uuid,
+    #[diesel(embed)]
+    pub fields: MeetingFields,
 }
 
 pub fn insert(conn: &mut PgConnection, form: &MeetingInsertForm) -> QueryResult<()> {
@@ -286,7 +278,7 @@ pub fn insert(conn: &mut PgConnection, form: &MeetingInsertForm) -> QueryResult<
         .map(|_| ())
 }
 
-pub fn update(conn: &mut PgConnection, id: Uuid, form: &MeetingUpdateForm) -> QueryResult<()> {
+pub fn update(conn: &mut PgConnection, id: Uuid, form: &MeetingFields) -> QueryResult<()> {
     diesel::update(meetings::table.find(id))
         .set((
             form,

@@ -7,9 +7,9 @@ use uuid::Uuid;
 use crate::audit::{self, Change};
 use crate::auth::Caller;
 use crate::db::elections::{
-    self as db, campaign_ends_at, Body, CandidateInsertForm, CandidateUpdateForm,
-    ElectionInsertForm, UnitForm,
+    self as db, Body, CandidateInsertForm, CandidateUpdateForm, ElectionInsertForm, UnitForm,
 };
+use crate::domain::campaign::CampaignWindow;
 use crate::domain::values::{text, time_zone, timestamp, EmailAddress};
 use crate::error::{vouched, ApiError, FieldErrors};
 use crate::idempotency::Created;
@@ -75,7 +75,7 @@ impl NewElection {
             ),
         );
         if let (Some(p), Some(c)) = (polling, campaign) {
-            if c >= campaign_ends_at(p) {
+            if c >= CampaignWindow::for_election(c, p).ends_at {
                 e.add(
                     "campaign_starts_at",
                     "must be before campaign_ends_at (24 hours before polling_starts_at)",

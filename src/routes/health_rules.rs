@@ -2,7 +2,7 @@
 //! reach) and `/venues/{id}/capacity` (what a venue may hold over a period).
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -31,46 +31,37 @@ struct RuleFields {
     effective_from: Option<String>,
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
     effective_until: Option<Option<String>>,
     applies_to: Option<String>,
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
     max_attendees: Option<Option<i32>>,
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
     max_occupancy_percent: Option<Option<i32>>,
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
     min_area_per_person_m2: Option<Option<f64>>,
     combine: Option<String>,
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
     reference: Option<Option<String>>,
     in_person_allowed: Option<bool>,
-}
-
-/// `Some(None)` when the client sent `null` (clear), `None` when it left the field out.
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 impl RuleFields {

@@ -2,7 +2,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -241,27 +241,18 @@ async fn get(
         .json(meeting))
 }
 
-/// `Some(None)` when the client sent `null` (remove), `None` when it left the field out.
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MeetingPatch {
     title: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::nullable")]
     chair: Option<Option<ChairIn>>,
     starts_at: Option<String>,
     ends_at: Option<String>,
     format: Option<String>,
     candidate_ids: Option<Vec<Uuid>>,
     sites: Option<Vec<SiteIn>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::nullable")]
     online: Option<Option<OnlineIn>>,
 }
 

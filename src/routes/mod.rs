@@ -66,3 +66,13 @@ where
 pub fn parse_id(raw: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found(what))
 }
+
+/// For PATCH fields that may be cleared: `Some(None)` when the client sent `null`,
+/// `None` when it left the field out (use with `#[serde(default, deserialize_with)]`).
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}

@@ -1,6 +1,6 @@
 //! `/venues`: where meetings take place, and their capacity under the rules in force.
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
@@ -147,22 +147,13 @@ async fn get(
     Ok(HttpResponse::Ok().json(venue))
 }
 
-/// `Some(None)` when the client sent `null` (clear the value), `None` when it left it out.
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VenuePatch {
     name: Option<String>,
     address: Option<String>,
     capacity: Option<i32>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::nullable")]
     area_m2: Option<Option<f64>>,
     setting: Option<String>,
 }
