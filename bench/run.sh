@@ -30,6 +30,7 @@ PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
 PGUSER=${PGUSER:-postgres}
 export PGHOST PGPORT PGUSER
+export PGOPTIONS="${PGOPTIONS:--c client_min_messages=warning}"
 DB=vm_bench
 NDB=vm_bench_national
 STEPS=${STEPS:-"checkin create latency profile national email crash"}
@@ -138,24 +139,64 @@ token() { # DATABASE_URL
   (cd "$ROOT" && svc_env "$1" "$BIN" token create --role admin --name bench | tail -n 1)
 }
 
-wrk_run() { # NAME CONNS DURATION SCRIPT ARGS… → $WORK/wrk_NAME.txt; echoes rps
+wrk_run() { # NAME CONNS DURATION SCRIPT ARGS… → $WORK/wrk_NAME.txt (+ _cpu: client CPU s); echoes rps
   local name=$1 conns=$2 dur=$3 script=$4
   shift 4
-  timeout $((dur + 30)) wrk -t"$THREADS" -c"$conns" -d"${dur}s" --latency -s "$script" \
-    "http://127.0.0.1:$PORT" -- "$@" >"$WORK/wrk_$name.txt" 2>&1 || true
+  local TIMEFORMAT='%U %S'
+  { time timeout $((dur + 30)) wrk -t"$THREADS" -c"$conns" -d"${dur}s" --latency -s "$script" \
+      "http://127.0.0.1:$PORT" -- "$@" >"$WORK/wrk_$name.txt" 2>&1 ; } 2>"$WORK/wrk_${name}_time.txt" || true
+  awk '{print $1 + $2}' "$WORK/wrk_${name}_time.txt" >"$WORK/wrk_${name}_cpu.txt"
   awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk_$name.txt"
 }
+wrk_requests() { awk '/requests in/ {print $1}' "$WORK/wrk_$1.txt"; }
 wrk_status() { grep '^STATUS' "$WORK/wrk_$1.txt" | cut -d' ' -f2- ; }
 wrk_non2xx() { awk '/Non-2xx or 3xx responses:/ {print $NF; f=1} END {if (!f) print 0}' "$WORK/wrk_$1.txt"; }
 wrk_lat() { grep '^LATENCY' "$WORK/wrk_$1.txt" | cut -d' ' -f2- ; }
 
-pgbench_run() { # NAME DB CONNS DURATION MODE SCRIPT → $WORK/pgbench_NAME.txt; echoes tps
+pgbench_run() { # NAME DB CONNS DURATION MODE SCRIPT → $WORK/pgbench_NAME.txt (+ _cpu); echoes tps
   local name=$1 db=$2 conns=$3 dur=$4 mode=$5 script=$6
-  timeout $((dur + 60)) pgbench -n -M "$mode" -c "$conns" -j "$THREADS" -T "$dur" -f "$script" "$db" \
-    >"$WORK/pgbench_$name.txt" 2>&1 || true
+  local TIMEFORMAT='%U %S'
+  pg_cpu_begin
+  { time timeout $((dur + 60)) pgbench -n -M "$mode" -c "$conns" -j "$THREADS" -T "$dur" -f "$script" "$db" \
+      >"$WORK/pgbench_$name.txt" 2>&1 ; } 2>"$WORK/pgbench_${name}_time.txt" || true
+  local n
+  n=$(awk '/^number of transactions actually processed/ {print $NF}' "$WORK/pgbench_$name.txt")
+  pg_cpu_end "${n:-0}" "$(awk '{print $1 + $2}' "$WORK/pgbench_${name}_time.txt")" >"$WORK/pgbench_${name}_cpu.txt"
   awk '/^tps = / {print $3; exit}' "$WORK/pgbench_$name.txt"
 }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }'; }
+
+# --- where the CPU goes: ticks of the service, of its PostgreSQL backends, of the load
+# generator, and of the whole machine, per request --------------------------------------
+HZ=$(getconf CLK_TCK)
+ticks_of() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat; }
+svc_backends() { psql_db "$DB" -c "SELECT coalesce(string_agg(pid::text, ' '), '') FROM pg_stat_activity WHERE datname = '$DB'
+    AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name NOT IN ('pgbench', 'psql')"; }
+cpu_begin() { # snapshot before a run of the service
+  CPU_BACKENDS=$(svc_backends)
+  # shellcheck disable=SC2086
+  CPU_SVC0=$(ticks_of "$SVC_PID"); CPU_PG0=$(ticks_of $CPU_BACKENDS)
+  read -r CPU_BUSY0 CPU_IDLE0 < <(machine_ticks)
+}
+cpu_end() { # REQUESTS CLIENT_SECONDS → "service X µs/req, …"
+  local n=$1 client=$2 svc pg busy idle
+  # shellcheck disable=SC2086
+  svc=$(( $(ticks_of "$SVC_PID") - CPU_SVC0 )); pg=$(( $(ticks_of $CPU_BACKENDS) - CPU_PG0 ))
+  read -r busy idle < <(machine_ticks)
+  awk -v n="$n" -v s="$svc" -v p="$pg" -v c="$client" -v b=$((busy - CPU_BUSY0)) -v i=$((idle - CPU_IDLE0)) -v hz="$HZ" 'BEGIN {
+    if (n <= 0) n = 1
+    printf "CPU per request: service %.0f µs, its PG backends %.0f µs, load generator %.0f µs, whole machine %.0f µs (busy %.0f%%)",
+      s / hz * 1e6 / n, p / hz * 1e6 / n, c * 1e6 / n, b / hz * 1e6 / n, 100 * b / (b + i) }'
+}
+pg_cpu_begin() { read -r CPU_BUSY0 CPU_IDLE0 < <(machine_ticks); }
+pg_cpu_end() { # TRANSACTIONS CLIENT_SECONDS
+  local n=$1 client=$2 busy idle
+  read -r busy idle < <(machine_ticks)
+  awk -v n="$n" -v c="$client" -v b=$((busy - CPU_BUSY0)) -v i=$((idle - CPU_IDLE0)) -v hz="$HZ" 'BEGIN {
+    if (n <= 0) n = 1
+    printf "CPU per transaction: pgbench %.0f µs, whole machine %.0f µs (busy %.0f%%)", c * 1e6 / n, b / hz * 1e6 / n, 100 * b / (b + i) }'
+}
 
 # ------------------------------------------------------------------------------------------
 GIT_REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -165,7 +206,7 @@ GIT_DIRTY=$(cd "$ROOT" && git status --porcelain -- src migrations Cargo.toml 2>
   echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(psql -X -At -d postgres -c 'select version()' | cut -d' ' -f1,2)."
   echo "Commit $GIT_REV ($GIT_DIRTY changed files under src/ migrations/ Cargo.toml). Binary: target/release/voter-meetings."
-  echo "DURATION=${DURATION}s per measurement, wrk/pgbench threads=$THREADS, synchronous_commit=$(psql -X -At -d postgres -c 'show synchronous_commit')."
+  echo "DURATION=${DURATION}s per measurement, wrk/pgbench threads=$THREADS, synchronous_commit=$(psql -X -At -d postgres -c 'show synchronous_commit'). Load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared)."
   echo
   echo "| measurement | service | PostgreSQL alone | ratio | target | notes |"
   echo "| --- | --- | --- | --- | --- | --- |"
@@ -205,14 +246,16 @@ if has_step checkin; then
   wrk_run warmup 50 3 "$BENCH/wrk/checkin.lua" "$TOKEN" "$WORK/checkin_targets.txt" >/dev/null
   for c in $CHECKIN_CONC; do
     start_sampler "$WORK/rss_checkin_c$c.txt"
+    cpu_begin
     W=$(wrk_run checkin_c$c "$c" "$DURATION" "$BENCH/wrk/checkin.lua" "$TOKEN" "$WORK/checkin_targets.txt")
+    WCPU=$(cpu_end "$(wrk_requests checkin_c$c)" "$(cat "$WORK/wrk_checkin_c${c}_cpu.txt")")
     R=$(stop_sampler "$WORK/rss_checkin_c$c.txt")
     [ "${R:-0}" -gt "$RSS_PEAK" ] && RSS_PEAK=$R
     P=$(pgbench_run checkin_c$c "$DB" "$c" "$DURATION" prepared "$BENCH/pgbench/checkin.sql")
     log "check-in c=$c: wrk $W req/s, pgbench $P tps, statuses $(wrk_status checkin_c$c), peak RSS $(mib "$R") MiB"
     eval "CHECKIN_RPS_$c=$W"
     row "check-in, c=$c (req/s vs tx/s)" "$W" "$P (pgbench -M prepared)" "$(pct "$W" "$P")" "≥ 60%" \
-      "statuses: $(wrk_status checkin_c$c); non-2xx $(wrk_non2xx checkin_c$c); wrk $(wrk_lat checkin_c$c)"
+      "statuses: $(wrk_status checkin_c$c); non-2xx $(wrk_non2xx checkin_c$c); wrk $(wrk_lat checkin_c$c). $WCPU. pgbench: $(cat "$WORK/pgbench_checkin_c${c}_cpu.txt")"
   done
   first_c=${CHECKIN_CONC%% *}
   S=$(pgbench_run checkin_simple_c$first_c "$DB" "$first_c" "$DURATION" simple "$BENCH/pgbench/checkin.sql")
@@ -237,8 +280,10 @@ if has_step create; then
     FIRST_SLOT=$(psql_db "$DB" -c "SELECT coalesce(max(floor((extract(epoch FROM starts_at) - $CREATE_BASE_EPOCH) / 7200))::int, -1) + 1 FROM meetings WHERE title = '$TITLE'")
     BEFORE=$(psql_db "$DB" -c "SELECT count(*) FROM meetings WHERE title = '$TITLE'")
     start_sampler "$WORK/rss_create_c$c.txt"
+    cpu_begin
     W=$(wrk_run create_c$c "$c" "$DURATION" "$BENCH/wrk/create_meeting.lua" "$TOKEN" "$WORK/create_pairs.txt" \
       "$ELECTION_ID" "$CREATE_BASE_EPOCH" "$FIRST_SLOT" "$THREADS")
+    WCPU=$(cpu_end "$(wrk_requests create_c$c)" "$(cat "$WORK/wrk_create_c${c}_cpu.txt")")
     R=$(stop_sampler "$WORK/rss_create_c$c.txt")
     [ "${R:-0}" -gt "$RSS_PEAK" ] && RSS_PEAK=$R
     AFTER=$(psql_db "$DB" -c "SELECT count(*) FROM meetings WHERE title = '$TITLE'")
@@ -251,7 +296,7 @@ if has_step create; then
     PF=$(pgbench_run create_full_c$c "$DB" "$c" "$DURATION" prepared "$BENCH/pgbench/create_meeting_full.sql")
     log "create c=$c: wrk $W req/s ($((AFTER - BEFORE)) meetings), pgbench $P tps, full $PF tps; statuses $(wrk_status create_c$c)"
     row "meeting creation, c=$c (req/s vs tx/s)" "$W" "$P (4 tables)" "$(pct "$W" "$P")" "≥ 40%" \
-      "$((AFTER - BEFORE)) meetings created; statuses: $(wrk_status create_c$c); wrk $(wrk_lat create_c$c)"
+      "$((AFTER - BEFORE)) meetings created; statuses: $(wrk_status create_c$c); wrk $(wrk_lat create_c$c). $WCPU (includes the outbox worker writing the change notices). pgbench: $(cat "$WORK/pgbench_create_c${c}_cpu.txt")"
     row "meeting creation, c=$c, vs pgbench incl. audit + outbox rows" "$W" "$PF (6 tables)" "$(pct "$W" "$PF")" "(info)" ""
   done
   # the same candidate, venue and time from 16 clients at once: one 201, the rest 409
@@ -503,5 +548,7 @@ if has_step national || has_step email || has_step crash; then
   [ "$KEEP_DBS" = 1 ] || dropdb --if-exists "$NDB"
 fi
 
+echo >>"$RESULTS"
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). Raw outputs: $WORK." >>"$RESULTS"
 log "done: $RESULTS"
 cat "$RESULTS"

@@ -60,8 +60,7 @@ CREATE TABLE meetings (
     CONSTRAINT meetings_time_order CHECK (ends_at > starts_at),
     CONSTRAINT meetings_online_block CHECK (
         (format = 'online') = (online_max_participants IS NOT NULL AND online_expected_attendees IS NOT NULL)
-    ),
-    CONSTRAINT meetings_online_present_cap CHECK (online_present <= coalesce(online_max_participants, 0))
+    )
 );
 CREATE INDEX meetings_election_idx ON meetings (election_id, starts_at, id);
 CREATE INDEX meetings_region_path_idx ON meetings USING gin (region_path);

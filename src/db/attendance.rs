@@ -22,7 +22,9 @@ pub struct Counter {
 }
 
 /// One conditional UPDATE: the counter moves only if the meeting is planned, check-in is
-/// open, the caller's scope reaches the meeting and `present` stays within 0..=capacity.
+/// open, the caller's scope reaches the meeting, `present` stays at or above zero and an
+/// arrival keeps it within capacity (people may always leave, even from a room whose
+/// capacity a new rule lowered below the people in it).
 /// `None` means nothing moved; [`why_not_counted`] says why.
 const SITE_CHECKIN: &str = "\
 UPDATE meeting_sites s
@@ -32,7 +34,7 @@ UPDATE meeting_sites s
    AND m.status = 'planned'
    AND $5 >= m.starts_at - interval '1 hour' AND $5 < m.ends_at
    AND ($4::uuid[] IS NULL OR m.region_path @> $4)
-   AND s.present + $3 BETWEEN 0 AND s.effective_capacity
+   AND s.present + $3 >= 0 AND ($3 < 0 OR s.present + $3 <= s.effective_capacity)
 RETURNING s.id AS site_id, s.present, s.admitted, s.effective_capacity AS capacity";
 
 const ONLINE_CHECKIN: &str = "\
@@ -42,7 +44,7 @@ UPDATE meetings m
    AND m.status = 'planned'
    AND $4 >= m.starts_at - interval '1 hour' AND $4 < m.ends_at
    AND ($3::uuid[] IS NULL OR m.region_path @> $3)
-   AND m.online_present + $2 BETWEEN 0 AND m.online_max_participants
+   AND m.online_present + $2 >= 0 AND ($2 < 0 OR m.online_present + $2 <= m.online_max_participants)
 RETURNING NULL::uuid AS site_id, m.online_present AS present, m.online_admitted AS admitted,
           m.online_max_participants AS capacity";
 

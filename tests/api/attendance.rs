@@ -378,3 +378,23 @@ async fn reports_are_checked_against_the_meeting() {
         .await
         .problem(409, "meeting_cancelled");
 }
+
+#[actix_web::test]
+async fn people_may_leave_a_room_whose_capacity_a_new_rule_lowered_below_them() {
+    let app = spawn_app().await;
+    let election = current_election(&app).await;
+    let s = setup(&app, election).await;
+    let m = meeting(&app, &s, s.hall, 30, 150, 20).await;
+    assert_eq!(checkin(&app, &m, 10).await.ok(200)["present"], 10);
+    app.post(
+        "/health-rules",
+        &app.admin,
+        json!({"region_id": s.tree.commune, "effective_from": from_now(-60), "max_attendees": 5}),
+    )
+    .await
+    .ok(201);
+    checkin(&app, &m, 1).await.problem(409, "capacity_reached");
+    let left = checkin(&app, &m, -1).await;
+    assert_eq!(left.ok(200)["present"], 9);
+    assert_eq!(left.body["capacity"], 5);
+}
