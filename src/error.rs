@@ -209,6 +209,10 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The code of a request that lost its database connection midway (safe to retry: a
+/// transaction that lost its connection never commits).
+pub const CONNECTION_LOST: &str = "connection_lost";
+
 /// Constraint names the schema defines, and what each means to a client.
 fn constraint_problem(kind: &DatabaseErrorKind, constraint: &str) -> Option<ApiError> {
     let e = match constraint {
@@ -260,6 +264,17 @@ impl From<DieselError> for ApiError {
                 .and_then(|c| constraint_problem(kind, c))
             {
                 return problem;
+            }
+            if matches!(
+                kind,
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
+            ) {
+                tracing::warn!(error = %info.message(), "database connection lost");
+                return ApiError::problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    CONNECTION_LOST,
+                    "the connection to the database was lost; retry the request",
+                );
             }
             if matches!(kind, DatabaseErrorKind::SerializationFailure) {
                 return ApiError::problem(

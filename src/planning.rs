@@ -101,7 +101,7 @@ pub fn create(
         },
     )?;
     meetings::insert_units(conn, id, checked.province_id, &plan.unit_ids)?;
-    book(conn, id, &plan, &checked, travel_buffer)?;
+    book(conn, id, &plan, &checked, travel_buffer, None)?;
     let view = meetings::load_view(conn, id)?;
     audit::record(
         conn,
@@ -145,7 +145,7 @@ pub fn edit(
     let plan = change(plan_of(&before))?;
     let checked = check(conn, who, &plan)?;
     meetings::update(conn, id, &fields(&plan, &checked))?;
-    book(conn, id, &plan, &checked, travel_buffer)?;
+    book(conn, id, &plan, &checked, travel_buffer, Some(&before))?;
     set_attention(conn, id, &[])?;
     let after = meetings::load_view(conn, id)?;
     audit::record(
@@ -455,12 +455,14 @@ fn assess_plan(
 
 /// Writes candidates and sites; the exclusion constraints refuse double bookings, and a
 /// refusal names the meeting already holding the candidate or venue.
+/// `before` is the meeting as it was, `None` for a new one.
 fn book(
     conn: &mut PgConnection,
     id: Uuid,
     plan: &MeetingPlan,
     checked: &Checked,
     travel_buffer: Duration,
+    before: Option<&MeetingView>,
 ) -> Result<(), ApiError> {
     let busy_until = plan.ends_at + travel_buffer;
     let booked = conn.transaction(|c| {
@@ -468,6 +470,7 @@ fn book(
             c,
             id,
             checked.province_id,
+            before.is_none(),
             &checked.candidate_ids,
             plan.starts_at,
             busy_until,
@@ -494,11 +497,15 @@ fn book(
         }
         return Err(e);
     }
+    let booked_venues: Vec<Uuid> = before
+        .map(|b| b.sites.iter().map(|s| s.venue_id).collect())
+        .unwrap_or_default();
     let booked = conn.transaction(|c| {
         meetings::book_sites(
             c,
             id,
             checked.province_id,
+            &booked_venues,
             &checked.bookings,
             plan.starts_at,
             plan.ends_at,

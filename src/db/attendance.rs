@@ -1,7 +1,7 @@
 //! Attendance: live check-in counters and the attendance reports filed after a meeting.
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Int4, Nullable, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Bool, Nullable, Uuid as SqlUuid};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -9,46 +9,24 @@ use crate::db::schema::{attendance_reports, meeting_sites, meetings};
 use crate::error::ApiError;
 
 /// A counter after a check-in.
-#[derive(Debug, Clone, QueryableByName, Serialize)]
+#[derive(Debug, Clone, Queryable, Serialize)]
 pub struct Counter {
-    #[diesel(sql_type = Nullable<SqlUuid>)]
     pub site_id: Option<Uuid>,
-    #[diesel(sql_type = Int4)]
     pub present: i32,
-    #[diesel(sql_type = Int4)]
     pub admitted: i32,
-    #[diesel(sql_type = Int4)]
     pub capacity: i32,
 }
 
-/// One conditional UPDATE: the counter moves only if the meeting is planned, check-in is
-/// open, the caller's scope reaches the meeting, `present` stays at or above zero and an
-/// arrival keeps it within capacity (people may always leave, even from a room whose
-/// capacity a new rule lowered below the people in it).
-/// `None` means nothing moved; [`why_not_counted`] says why.
-const SITE_CHECKIN: &str = "\
-UPDATE meeting_sites s
-   SET present = s.present + $3, admitted = s.admitted + greatest($3, 0)
-  FROM meetings m
- WHERE s.id = $2 AND s.meeting_id = $1 AND m.id = s.meeting_id
-   AND m.status = 'planned'
-   AND $5 >= m.starts_at - interval '1 hour' AND $5 < m.ends_at
-   AND ($4::uuid[] IS NULL OR m.region_path @> $4)
-   AND s.present + $3 >= 0 AND ($3 < 0 OR s.present + $3 <= s.effective_capacity)
-RETURNING s.id AS site_id, s.present, s.admitted, s.effective_capacity AS capacity";
-
-const ONLINE_CHECKIN: &str = "\
-UPDATE meetings m
-   SET online_present = m.online_present + $2, online_admitted = m.online_admitted + greatest($2, 0)
- WHERE m.id = $1 AND m.format = 'online'
-   AND m.status = 'planned'
-   AND $4 >= m.starts_at - interval '1 hour' AND $4 < m.ends_at
-   AND ($3::uuid[] IS NULL OR m.region_path @> $3)
-   AND m.online_present + $2 >= 0 AND ($2 < 0 OR m.online_present + $2 <= m.online_max_participants)
-RETURNING NULL::uuid AS site_id, m.online_present AS present, m.online_admitted AS admitted,
-          m.online_max_participants AS capacity";
-
-/// Moves a site's counter (or the online block's, with `site_id` None) by `count`, as of `now`.
+/// Moves a site's counter (or the online block's, with `site_id` None) by `count`, as of
+/// `now`, in one conditional UPDATE: the counter moves only if the meeting is planned,
+/// check-in is open (from an hour before the start until the end), the caller's scope
+/// reaches the meeting, `present` stays at or above zero, and an arrival keeps it within
+/// capacity (people may always leave, even a room whose capacity a new rule lowered below
+/// the people in it). `None` means nothing moved; [`why_not_counted`] says why.
+///
+/// Written with diesel's DSL, not SQL text, so the statement is prepared once per
+/// connection: this is the hottest write of the service. A caller with no scope passes
+/// an empty array (`region_path @> '{}'` holds for every meeting).
 pub fn check_in(
     conn: &mut PgConnection,
     meeting_id: Uuid,
@@ -57,21 +35,66 @@ pub fn check_in(
     scope: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Counter>> {
-    let scope = scope.map(|s| vec![s]);
+    let scope: Vec<Uuid> = scope.into_iter().collect();
+    let opens = now + chrono::Duration::hours(1);
+    let leaving = count < 0;
     match site_id {
-        Some(site) => diesel::sql_query(SITE_CHECKIN)
-            .bind::<SqlUuid, _>(meeting_id)
-            .bind::<SqlUuid, _>(site)
-            .bind::<Int4, _>(count)
-            .bind::<Nullable<Array<SqlUuid>>, _>(scope)
-            .bind::<Timestamptz, _>(now)
-            .get_result(conn)
-            .optional(),
-        None => diesel::sql_query(ONLINE_CHECKIN)
-            .bind::<SqlUuid, _>(meeting_id)
-            .bind::<Int4, _>(count)
-            .bind::<Nullable<Array<SqlUuid>>, _>(scope)
-            .bind::<Timestamptz, _>(now)
+        Some(site) => {
+            let open_meeting = meetings::table
+                .filter(meetings::id.eq(meeting_sites::meeting_id))
+                .filter(meetings::id.eq(meeting_id))
+                .filter(meetings::status.eq("planned"))
+                .filter(meetings::starts_at.le(opens))
+                .filter(meetings::ends_at.gt(now))
+                .filter(meetings::region_path.contains(scope));
+            diesel::update(meeting_sites::table)
+                .filter(meeting_sites::id.eq(site))
+                .filter(meeting_sites::meeting_id.eq(meeting_id))
+                .filter(diesel::dsl::exists(open_meeting))
+                .filter(meeting_sites::present.ge(-count))
+                .filter(
+                    leaving
+                        .into_sql::<Bool>()
+                        .or((meeting_sites::present + count).le(meeting_sites::effective_capacity)),
+                )
+                .set((
+                    meeting_sites::present.eq(meeting_sites::present + count),
+                    meeting_sites::admitted.eq(meeting_sites::admitted + count.max(0)),
+                ))
+                .returning((
+                    meeting_sites::id.nullable(),
+                    meeting_sites::present,
+                    meeting_sites::admitted,
+                    meeting_sites::effective_capacity,
+                ))
+                .get_result(conn)
+                .optional()
+        }
+        None => diesel::update(meetings::table)
+            .filter(meetings::id.eq(meeting_id))
+            .filter(meetings::format.eq("online"))
+            .filter(meetings::status.eq("planned"))
+            .filter(meetings::starts_at.le(opens))
+            .filter(meetings::ends_at.gt(now))
+            .filter(meetings::region_path.contains(scope))
+            .filter(meetings::online_present.ge(-count))
+            .filter(
+                leaving
+                    .into_sql::<Bool>()
+                    .or((meetings::online_present + count)
+                        .nullable()
+                        .le(meetings::online_max_participants)),
+            )
+            .set((
+                meetings::online_present.eq(meetings::online_present + count),
+                meetings::online_admitted.eq(meetings::online_admitted + count.max(0)),
+            ))
+            .returning((
+                None::<Uuid>.into_sql::<Nullable<SqlUuid>>(),
+                meetings::online_present,
+                meetings::online_admitted,
+                meetings::online_max_participants.assume_not_null(),
+            ))
             .get_result(conn)
             .optional(),
     }

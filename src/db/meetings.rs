@@ -318,17 +318,20 @@ pub fn book_candidates(
     conn: &mut PgConnection,
     meeting_id: Uuid,
     province_id: Uuid,
+    new_meeting: bool,
     candidate_ids: &[Uuid],
     starts_at: DateTime<Utc>,
     busy_until: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::update(
-        meeting_candidates::table
-            .filter(meeting_candidates::meeting_id.eq(meeting_id))
-            .filter(meeting_candidates::candidate_id.ne_all(candidate_ids)),
-    )
-    .set(meeting_candidates::active.eq(false))
-    .execute(conn)?;
+    if !new_meeting {
+        diesel::update(
+            meeting_candidates::table
+                .filter(meeting_candidates::meeting_id.eq(meeting_id))
+                .filter(meeting_candidates::candidate_id.ne_all(candidate_ids)),
+        )
+        .set(meeting_candidates::active.eq(false))
+        .execute(conn)?;
+    }
     let rows: Vec<_> = candidate_ids
         .iter()
         .map(|c| {
@@ -364,28 +367,29 @@ pub struct SiteBooking {
     pub binding_rule_id: Option<Uuid>,
 }
 
-/// Books the venues. A site whose venue stays keeps its id and live counters (and is
-/// updated with [`update_site`]); others are removed or added. The exclusion constraint
+/// Books the venues; `booked` are the venues the meeting had. A site whose venue stays
+/// keeps its id and live counters (and is updated with [`update_site`]); others are
+/// removed or added. The exclusion constraint
 /// `meeting_sites_no_overlap` refuses double bookings.
 pub fn book_sites(
     conn: &mut PgConnection,
     meeting_id: Uuid,
     province_id: Uuid,
+    booked: &[Uuid],
     sites: &[SiteBooking],
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 ) -> QueryResult<()> {
     let venue_ids: Vec<Uuid> = sites.iter().map(|s| s.venue_id).collect();
-    diesel::delete(
-        meeting_sites::table
-            .filter(meeting_sites::meeting_id.eq(meeting_id))
-            .filter(meeting_sites::venue_id.ne_all(&venue_ids)),
-    )
-    .execute(conn)?;
-    let kept: Vec<Uuid> = meeting_sites::table
-        .filter(meeting_sites::meeting_id.eq(meeting_id))
-        .select(meeting_sites::venue_id)
-        .load(conn)?;
+    if booked.iter().any(|v| !venue_ids.contains(v)) {
+        diesel::delete(
+            meeting_sites::table
+                .filter(meeting_sites::meeting_id.eq(meeting_id))
+                .filter(meeting_sites::venue_id.ne_all(&venue_ids)),
+        )
+        .execute(conn)?;
+    }
+    let kept = booked;
     for s in sites {
         if kept.contains(&s.venue_id) {
             update_site(conn, meeting_id, s, starts_at, ends_at)?;

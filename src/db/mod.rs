@@ -3,7 +3,7 @@ pub mod schema;
 
 use anyhow::Context;
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -11,16 +11,54 @@ use crate::error::ApiError;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
-pub type Conn = PooledConnection<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<Manager>;
+
+/// A pooled connection that remembers whether it lost its server.
+pub struct Conn {
+    pg: PgConnection,
+    lost: bool,
+}
+
+/// Opens connections for the pool. Connections are not pinged at every checkout (that
+/// would cost each request a round trip); instead a connection whose query found the
+/// server gone is marked lost and the pool drops it, so after a database restart each
+/// stale connection fails one request (as `503 unavailable`, safe to retry) and is replaced.
+pub struct Manager {
+    database_url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        PgConnection::establish(&self.database_url)
+            .map(|pg| Conn { pg, lost: false })
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        diesel::sql_query("SELECT 1")
+            .execute(&mut conn.pg)
+            .map(|_| ())
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.lost || std::thread::panicking() || R2D2Connection::is_broken(&mut conn.pg)
+    }
+}
 
 /// Builds the pool; connections are opened lazily, so this succeeds while the database is down.
 pub fn pool(database_url: &str, size: u32) -> PgPool {
     Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
+        .test_on_check_out(false)
         .connection_timeout(std::time::Duration::from_secs(5))
-        .build_unchecked(ConnectionManager::new(database_url))
+        .build_unchecked(Manager {
+            database_url: database_url.to_owned(),
+        })
 }
 
 /// Runs blocking database work on actix's blocking thread pool, never on a worker thread.
@@ -32,7 +70,11 @@ where
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get()?;
-        work(&mut conn)
+        let outcome = work(&mut conn.pg);
+        if matches!(&outcome, Err(e) if e.code() == crate::error::CONNECTION_LOST) {
+            conn.lost = true;
+        }
+        outcome
     })
     .await
     .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?

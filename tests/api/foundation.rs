@@ -228,3 +228,39 @@ async fn a_wrong_method_is_a_405_problem() {
         .await
         .problem(405, "method_not_allowed");
 }
+
+#[actix_web::test]
+async fn connections_lost_to_a_database_restart_are_replaced_without_a_500() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        app.get("/regions", &app.admin).await.ok(200);
+    }
+    // What a server restart does to the pool: every connection of this database is cut.
+    use diesel::prelude::*;
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{}' AND pid <> pg_backend_pid()",
+        app.db_name
+    ))
+    .execute(&mut app.conn())
+    .expect("terminate");
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let answer = app.get("/regions", &app.admin).await;
+        if answer.status == 503 {
+            answer.problem(503, "connection_lost");
+        }
+        statuses.push(answer.status.as_u16());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    // each stale pooled connection fails one request, then the pool has replaced them all
+    let lost = statuses.iter().filter(|s| **s == 503).count();
+    assert!(
+        lost <= app.settings.database_pool_size as usize,
+        "{statuses:?}"
+    );
+    assert!(statuses[lost..].iter().all(|s| *s == 200), "{statuses:?}");
+}
