@@ -276,7 +276,11 @@ impl From<DieselError> for ApiError {
                     "the connection to the database was lost; retry the request",
                 );
             }
-            if matches!(kind, DatabaseErrorKind::SerializationFailure) {
+            // diesel reports a deadlock (SQLSTATE 40P01) only by its message; like a
+            // serialization failure it rolled everything back and is safe to retry.
+            if matches!(kind, DatabaseErrorKind::SerializationFailure)
+                || info.message().starts_with("deadlock detected")
+            {
                 return ApiError::problem(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "retry",

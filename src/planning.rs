@@ -465,6 +465,8 @@ fn book(
     before: Option<&MeetingView>,
 ) -> Result<(), ApiError> {
     let busy_until = plan.ends_at + travel_buffer;
+    let venue_ids: Vec<Uuid> = checked.bookings.iter().map(|b| b.venue_id).collect();
+    meetings::queue_bookings(conn, &checked.candidate_ids, &venue_ids)?;
     let booked = conn.transaction(|c| {
         meetings::book_candidates(
             c,
@@ -514,7 +516,6 @@ fn book(
     });
     if let Err(e) = booked {
         if e.code() == "venue_conflict" {
-            let venue_ids: Vec<Uuid> = checked.bookings.iter().map(|b| b.venue_id).collect();
             if let Some((other, venue)) = meetings::venue_clash(
                 conn,
                 &venue_ids,

@@ -311,6 +311,35 @@ pub fn insert_units(
         .map(|_| ())
 }
 
+/// Queues this transaction behind any other booking the same candidates or venues, by
+/// transaction-level advisory locks taken in one global order (candidates, then venues,
+/// each sorted). Two transactions inserting conflicting rows into an exclusion constraint
+/// at the same moment would otherwise each wait for the other, and PostgreSQL would break
+/// the deadlock by failing one of them; queued, the later one sees the earlier one's
+/// committed booking and gets a clean conflict. The constraints remain the guarantee.
+pub fn queue_bookings(
+    conn: &mut PgConnection,
+    candidates: &[Uuid],
+    venues: &[Uuid],
+) -> QueryResult<()> {
+    // Keys: a 62-bit digest of the id, with the kind in the two top bits.
+    let key = |kind: i64, id: &Uuid| {
+        let (_, low) = id.as_u64_pair();
+        (kind << 62) | (low & ((1 << 62) - 1)) as i64
+    };
+    let mut keys: Vec<i64> = candidates
+        .iter()
+        .map(|c| key(0, c))
+        .chain(venues.iter().map(|v| key(1, v)))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    diesel::sql_query("SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k")
+        .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(keys)
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Books the candidates: each is busy from the start until `busy_until` (the end plus the
 /// travel buffer). The exclusion constraint `meeting_candidates_no_overlap` refuses overlaps.
 /// A candidate taken off the meeting keeps an inactive link, so their calendar hears of it.
@@ -344,6 +373,14 @@ pub fn book_candidates(
             )
         })
         .collect();
+    if new_meeting {
+        // A plain insert: an upsert's speculative insertion can deadlock against a
+        // concurrent insert into the exclusion constraint.
+        return diesel::insert_into(meeting_candidates::table)
+            .values(rows)
+            .execute(conn)
+            .map(|_| ());
+    }
     diesel::insert_into(meeting_candidates::table)
         .values(rows)
         .on_conflict((

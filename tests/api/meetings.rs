@@ -1109,3 +1109,26 @@ async fn candidates_hear_of_upcoming_meetings_but_not_of_back_filled_ones() {
     assert_eq!(items.len(), s.candidates.len());
     assert!(items.iter().all(|i| i["kind"] == "meeting_change"));
 }
+
+#[actix_web::test]
+async fn twenty_identical_plans_at_once_book_one_and_refuse_the_rest_cleanly() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = setup(&app, election).await;
+    let body = s.in_person(
+        s.hall,
+        "2021-05-14T08:00:00+07:00",
+        "2021-05-14T10:00:00+07:00",
+        50,
+    );
+    let answers = join_all((0..20).map(|_| app.post("/meetings", &app.admin, body.clone()))).await;
+    assert_eq!(answers.iter().filter(|a| a.status == 201).count(), 1);
+    for refused in answers.iter().filter(|a| a.status != 201) {
+        let code = refused.body["code"].as_str().unwrap_or_default();
+        assert!(
+            refused.status == 409 && (code == "candidate_conflict" || code == "venue_conflict"),
+            "{}",
+            refused.text
+        );
+    }
+}
