@@ -1,7 +1,7 @@
 //! Attendance: live check-in counters and the attendance reports filed after a meeting.
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Int4, Timestamptz, Uuid as SqlUuid};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -9,7 +9,7 @@ use crate::db::schema::{attendance_reports, meeting_sites, meetings};
 use crate::error::ApiError;
 
 /// A counter after a check-in.
-#[derive(Debug, Clone, Queryable, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Counter {
     pub site_id: Option<Uuid>,
     pub present: i32,
@@ -17,16 +17,19 @@ pub struct Counter {
     pub capacity: i32,
 }
 
+diesel::define_sql_function! {
+    /// See migration `000005_checkin_functions`.
+    fn check_in_site(meeting: SqlUuid, site: SqlUuid, count: Int4, scope: Array<SqlUuid>, now: Timestamptz) -> Nullable<Array<Int4>>;
+}
+
+diesel::define_sql_function! {
+    /// See migration `000005_checkin_functions`.
+    fn check_in_online(meeting: SqlUuid, count: Int4, scope: Array<SqlUuid>, now: Timestamptz) -> Nullable<Array<Int4>>;
+}
+
 /// Moves a site's counter (or the online block's, with `site_id` None) by `count`, as of
-/// `now`, in one conditional UPDATE: the counter moves only if the meeting is planned,
-/// check-in is open (from an hour before the start until the end), the caller's scope
-/// reaches the meeting, `present` stays at or above zero, and an arrival keeps it within
-/// capacity (people may always leave, even a room whose capacity a new rule lowered below
-/// the people in it). `None` means nothing moved; [`why_not_counted`] says why.
-///
-/// Written with diesel's DSL, not SQL text, so the statement is prepared once per
-/// connection: this is the hottest write of the service. A caller with no scope passes
-/// an empty array (`region_path @> '{}'` holds for every meeting).
+/// `now`, with one conditional UPDATE (the functions of migration
+/// `000005_checkin_functions`). `None` means nothing moved; [`why_not_counted`] says why.
 pub fn check_in(
     conn: &mut PgConnection,
     meeting_id: Uuid,
@@ -35,68 +38,25 @@ pub fn check_in(
     scope: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Counter>> {
+    // No scope: an empty array, which every region path contains.
     let scope: Vec<Uuid> = scope.into_iter().collect();
-    let opens = now + chrono::Duration::hours(1);
-    let leaving = count < 0;
-    match site_id {
+    let counted: Option<Vec<i32>> = match site_id {
         Some(site) => {
-            let open_meeting = meetings::table
-                .filter(meetings::id.eq(meeting_sites::meeting_id))
-                .filter(meetings::id.eq(meeting_id))
-                .filter(meetings::status.eq("planned"))
-                .filter(meetings::starts_at.le(opens))
-                .filter(meetings::ends_at.gt(now))
-                .filter(meetings::region_path.contains(scope));
-            diesel::update(meeting_sites::table)
-                .filter(meeting_sites::id.eq(site))
-                .filter(meeting_sites::meeting_id.eq(meeting_id))
-                .filter(diesel::dsl::exists(open_meeting))
-                .filter(meeting_sites::present.ge(-count))
-                .filter(
-                    leaving
-                        .into_sql::<Bool>()
-                        .or((meeting_sites::present + count).le(meeting_sites::effective_capacity)),
-                )
-                .set((
-                    meeting_sites::present.eq(meeting_sites::present + count),
-                    meeting_sites::admitted.eq(meeting_sites::admitted + count.max(0)),
-                ))
-                .returning((
-                    meeting_sites::id.nullable(),
-                    meeting_sites::present,
-                    meeting_sites::admitted,
-                    meeting_sites::effective_capacity,
-                ))
-                .get_result(conn)
-                .optional()
+            diesel::select(check_in_site(meeting_id, site, count, scope, now)).get_result(conn)?
         }
-        None => diesel::update(meetings::table)
-            .filter(meetings::id.eq(meeting_id))
-            .filter(meetings::format.eq("online"))
-            .filter(meetings::status.eq("planned"))
-            .filter(meetings::starts_at.le(opens))
-            .filter(meetings::ends_at.gt(now))
-            .filter(meetings::region_path.contains(scope))
-            .filter(meetings::online_present.ge(-count))
-            .filter(
-                leaving
-                    .into_sql::<Bool>()
-                    .or((meetings::online_present + count)
-                        .nullable()
-                        .le(meetings::online_max_participants)),
-            )
-            .set((
-                meetings::online_present.eq(meetings::online_present + count),
-                meetings::online_admitted.eq(meetings::online_admitted + count.max(0)),
-            ))
-            .returning((
-                None::<Uuid>.into_sql::<Nullable<SqlUuid>>(),
-                meetings::online_present,
-                meetings::online_admitted,
-                meetings::online_max_participants.assume_not_null(),
-            ))
-            .get_result(conn)
-            .optional(),
+        None => diesel::select(check_in_online(meeting_id, count, scope, now)).get_result(conn)?,
+    };
+    match counted.as_deref() {
+        None => Ok(None),
+        Some(&[present, admitted, capacity]) => Ok(Some(Counter {
+            site_id,
+            present,
+            admitted,
+            capacity,
+        })),
+        Some(other) => Err(diesel::result::Error::DeserializationError(
+            format!("a check-in function returned {other:?}").into(),
+        )),
     }
 }
 
