@@ -63,9 +63,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- the binary: a copy, so a rebuild by someone else mid-run changes nothing -------------
-[ -x "$ROOT/target/release/voter-meetings" ] || { echo "build first: cargo build --release" >&2; exit 1; }
-cp "$ROOT/target/release/voter-meetings" "$WORK/voter-meetings"
+# --- the binary: built from the work tree if older than it (BUILD=auto), then copied, so a
+# rebuild by someone else mid-run changes nothing ------------------------------------------
+BUILD=${BUILD:-auto}               # auto: build when src/ etc. are newer; 1: always; 0: never
+REL=$ROOT/target/release/voter-meetings
+stale() { [ ! -x "$REL" ] || [ -n "$(find "$ROOT/src" "$ROOT/migrations" "$ROOT/templates" "$ROOT/Cargo.toml" "$ROOT/Cargo.lock" -newer "$REL" -print -quit 2>/dev/null)" ]; }
+if [ "$BUILD" = 1 ] || { [ "$BUILD" = auto ] && stale; }; then
+  echo "building: cargo build --release" >&2
+  (cd "$ROOT" && cargo build --release) >&2
+fi
+[ -x "$REL" ] || { echo "build first: cargo build --release" >&2; exit 1; }
+if stale; then echo "WARNING: $REL is older than the sources (BUILD=0)" >&2; BIN_STALE=" — OLDER THAN THE SOURCES"; fi
+cp "$REL" "$WORK/voter-meetings"
 BIN=$WORK/voter-meetings
 for tool in psql pgbench wrk hyperfine curl jq python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
@@ -118,6 +127,16 @@ stop_sink() {
   for _ in $(seq 1 20); do kill -0 "$SINK_PID" 2>/dev/null || break; sleep 0.25; done
   kill -9 "$SINK_PID" 2>/dev/null || true
   SINK_PID=""
+}
+
+drain_outbox() { # DB — wait (≤ 300 s) until the outbox worker has sent everything due, so
+  # its sending does not share the CPU with the next measurement; echoes the seconds waited
+  local t0=$SECONDS
+  for _ in $(seq 1 300); do
+    [ "$(psql_db "$1" -c "SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= now() + interval '5 seconds'")" = 0 ] && break
+    sleep 1
+  done
+  echo $((SECONDS - t0))
 }
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -205,7 +224,7 @@ GIT_DIRTY=$(cd "$ROOT" && git status --porcelain -- src migrations Cargo.toml 2>
   echo "# bench results — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(psql -X -At -d postgres -c 'select version()' | cut -d' ' -f1,2)."
-  echo "Commit $GIT_REV ($GIT_DIRTY changed files under src/ migrations/ Cargo.toml). Binary: target/release/voter-meetings."
+  echo "Commit $GIT_REV ($GIT_DIRTY changed files under src/ migrations/ Cargo.toml). Binary: target/release/voter-meetings built $(date -u -r "$REL" +%Y-%m-%dT%H:%MZ)${BIN_STALE:-}."
   echo "DURATION=${DURATION}s per measurement, wrk/pgbench threads=$THREADS, synchronous_commit=$(psql -X -At -d postgres -c 'show synchronous_commit'). Load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared)."
   echo
   echo "| measurement | service | PostgreSQL alone | ratio | target | notes |"
@@ -234,6 +253,7 @@ CREATE TABLE vm_bench_pairs_in (unit_id uuid, venue_id uuid);
 \copy vm_bench_pairs_in FROM '$WORK/create_pairs.txt' WITH (DELIMITER ' ')
 SQL
   psql_db "$DB" -v base_epoch="$CREATE_BASE_EPOCH" -f "$BENCH/pgbench/setup_pgbench.sql" >/dev/null
+  drain_outbox "$DB" >/dev/null
   sleep 3
   RSS_IDLE_DATA=$(rss_kib "$SVC_PID")
   log "RSS idle after the data set: $(mib "$RSS_IDLE_DATA") MiB"
@@ -258,9 +278,14 @@ if has_step checkin; then
       "statuses: $(wrk_status checkin_c$c); non-2xx $(wrk_non2xx checkin_c$c); wrk $(wrk_lat checkin_c$c). $WCPU. pgbench: $(cat "$WORK/pgbench_checkin_c${c}_cpu.txt")"
   done
   first_c=${CHECKIN_CONC%% *}
-  S=$(pgbench_run checkin_simple_c$first_c "$DB" "$first_c" "$DURATION" simple "$BENCH/pgbench/checkin.sql")
   W=$(eval echo "\$CHECKIN_RPS_$first_c")
+  S=$(pgbench_run checkin_simple_c$first_c "$DB" "$first_c" "$DURATION" simple "$BENCH/pgbench/checkin.sql")
   row "check-in, c=$first_c, vs pgbench simple protocol" "$W" "$S (pgbench -M simple)" "$(pct "$W" "$S")" "(info)" ""
+  E1=$(pgbench_run checkin_svcsql_extended_c$first_c "$DB" "$first_c" "$DURATION" extended "$BENCH/pgbench/checkin_service_sql.sql")
+  E2=$(pgbench_run checkin_svcsql_prepared_c$first_c "$DB" "$first_c" "$DURATION" prepared "$BENCH/pgbench/checkin_service_sql.sql")
+  psql_db "$DB" -f "$BENCH/pgbench/checkin_function_setup.sql" >/dev/null
+  E3=$(pgbench_run checkin_function_c$first_c "$DB" "$first_c" "$DURATION" prepared "$BENCH/pgbench/checkin_function.sql")
+  row "check-in, c=$first_c: pgbench running the service's own check-in SQL" "$W" "$E1 (unprepared, as diesel sends it) / $E2 (prepared) / $E3 (in a PL/pgSQL function, prepared SELECT)" "$(pct "$W" "$E1") / $(pct "$W" "$E2") / $(pct "$W" "$E3")" "(info)" "the database's share of the gap. $(cat "$WORK/pgbench_checkin_svcsql_extended_c${first_c}_cpu.txt") / $(cat "$WORK/pgbench_checkin_svcsql_prepared_c${first_c}_cpu.txt") / $(cat "$WORK/pgbench_checkin_function_c${first_c}_cpu.txt")"
   OVER=$(psql_db "$DB" -c "SELECT count(*) FROM meeting_sites WHERE present > effective_capacity OR present < 0")
   TOTAL=$(psql_db "$DB" -c "SELECT sum(present) FROM meeting_sites s JOIN vm_bench_checkin_in i ON i.site_id = s.id")
   row "check-in correctness: sites with present > effective_capacity" "$OVER" "" "" "0" "sum(present) over the 100 sites = $TOTAL (API + pgbench)"
@@ -275,6 +300,7 @@ fi
 # ==========================================================================================
 if has_step create; then
   log "step 2: meeting creation vs pgbench inserts"
+  drain_outbox "$DB" >/dev/null
   TITLE='Hội nghị tiếp xúc cử tri (bench)'
   for c in $CREATE_CONC; do
     FIRST_SLOT=$(psql_db "$DB" -c "SELECT coalesce(max(floor((extract(epoch FROM starts_at) - $CREATE_BASE_EPOCH) / 7200))::int, -1) + 1 FROM meetings WHERE title = '$TITLE'")
@@ -287,6 +313,8 @@ if has_step create; then
     R=$(stop_sampler "$WORK/rss_create_c$c.txt")
     [ "${R:-0}" -gt "$RSS_PEAK" ] && RSS_PEAK=$R
     AFTER=$(psql_db "$DB" -c "SELECT count(*) FROM meetings WHERE title = '$TITLE'")
+    # the change notices the run queued are sent before pgbench runs, not during
+    log "waited $(drain_outbox "$DB") s for the outbox worker to send the run's change notices"
     # payload of the rows the API wrote besides the meeting (for create_meeting_full.sql)
     psql_db "$DB" -c "DROP TABLE IF EXISTS vm_bench_payload; CREATE TABLE vm_bench_payload AS
       SELECT (SELECT after FROM audit_log WHERE action = 'create' AND entity_type = 'meeting' ORDER BY id DESC LIMIT 1) AS audit_after,
@@ -314,6 +342,7 @@ fi
 # ==========================================================================================
 if has_step latency; then
   log "step 5: latency at half saturation"
+  log "waited $(drain_outbox "$DB") s for the outbox worker to send the creation step's change notices"
   if [ ! -x "$OHA" ]; then
     row "latency at half saturation" "skipped: oha not installed (cargo install oha --locked)" "" "" "" ""
   else
@@ -322,10 +351,15 @@ if has_step latency; then
     CI_SAT=${CHECKIN_RPS_16:-$(wrk_run checkin_sat 16 10 "$BENCH/wrk/checkin.lua" "$TOKEN" "$WORK/checkin_targets.txt")}
     read -r M S <"$WORK/checkin_targets.txt"
     CP=$(cat "$WORK/cp_meeting.txt")
-    for kind in get checkin; do
-      if [ $kind = get ]; then sat=$GET_SAT; else sat=$CI_SAT; fi
-      rate=$(awk -v s="$sat" 'BEGIN {printf "%d", s / 2}')
-      if [ $kind = get ]; then
+    for kind in get checkin get_quarter healthz_quarter; do
+      if [ $kind = checkin ]; then sat=$CI_SAT; else sat=$GET_SAT; fi
+      if [ $kind = get_quarter ] || [ $kind = healthz_quarter ]; then div=4; else div=2; fi
+      rate=$(awk -v s="$sat" -v d="$div" 'BEGIN {printf "%d", s / d}')
+      if [ $kind = healthz_quarter ]; then
+        # no database, no auth: the HTTP stack and the machine alone, at the same rate
+        timeout $((DURATION + 30)) "$OHA" --no-tui --output-format json --latency-correction -z "${DURATION}s" -q "$rate" -c 16 \
+          "http://127.0.0.1:$PORT/healthz" >"$WORK/oha_$kind.json" 2>"$WORK/oha_$kind.err" || true
+      elif [ $kind != checkin ]; then
         timeout $((DURATION + 30)) "$OHA" --no-tui --output-format json --latency-correction -z "${DURATION}s" -q "$rate" -c 16 \
           -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/meetings/$M" >"$WORK/oha_$kind.json" 2>"$WORK/oha_$kind.err" || true
       else
@@ -338,7 +372,7 @@ if has_step latency; then
           (.statusCodeDistribution["200"] // 0), ([.statusCodeDistribution[]] | add)] | @tsv' "$WORK/oha_$kind.json" 2>/dev/null || echo "0 0 0 0")"
       RATIO=$(awk -v a="$P99" -v b="$P50" 'BEGIN { if (b > 0) printf "%.1f×", a / b; else print "n/a" }')
       ACH=$(jq -r '.summary.requestsPerSec | floor' "$WORK/oha_$kind.json" 2>/dev/null || echo 0)
-      row "latency, $kind at $rate req/s (half of saturation $sat)" "p50 $(printf '%.2f' "$P50") ms, p99 $(printf '%.2f' "$P99") ms" "" "$RATIO" "p99 ≤ 5× p50" "oha -q $rate -c 16 -z ${DURATION}s --latency-correction; achieved $ACH req/s; $OK of $TOT answered 200"
+      row "latency, $kind at $rate req/s (1/$div of saturation $sat)" "p50 $(printf '%.2f' "$P50") ms, p99 $(printf '%.2f' "$P99") ms" "" "$RATIO" "p99 ≤ 5× p50" "oha -q $rate -c 16 -z ${DURATION}s --latency-correction; achieved $ACH req/s; $OK of $TOT answered 200"
     done
   fi
 fi
@@ -349,6 +383,7 @@ if has_step profile; then
   PGLOG=${PGLOG:-/var/log/postgresql/postgresql-15-main.log}
   if [ -r "$PGLOG" ]; then
     stop_service
+    drain_outbox "$DB" >/dev/null
     psql_db "$DB" -c "ALTER DATABASE $DB SET log_min_duration_statement = 0"
     start_service "$URL"
     read -r M S <"$WORK/checkin_targets.txt"
@@ -371,15 +406,8 @@ if has_step profile; then
       done
       sleep 1
       tail -c +"$((OFF + 1))" "$PGLOG" | grep -a "@$DB " >"$WORK/profile_$kind.log" || true
-      # one statement = one "execute" (extended protocol) or one "statement:" (simple protocol)
-      N=$(grep -acE 'duration: [0-9.]+ ms  (execute|statement)' "$WORK/profile_$kind.log" || true)
-      NP=$(grep -acE 'duration: [0-9.]+ ms  parse' "$WORK/profile_$kind.log" || true)
-      PER=$(awk -v n="$N" 'BEGIN {printf "%.1f", n / 20}')
-      PARSE=$(awk -v n="$NP" 'BEGIN {printf "%.1f", n / 20}')
-      # the distinct statements, most frequent first (first 90 characters)
-      grep -aoE '(execute [^:]*|statement): .{0,90}' "$WORK/profile_$kind.log" | sed -E 's/^(execute [^:]*|statement): //' \
-        | sort | uniq -c | sort -rn >"$WORK/profile_${kind}_statements.txt" || true
-      row "profile: statements per $kind request" "$PER executed, $PARSE parsed" "" "" "" "see profile_${kind}_statements.txt"
+      python3 "$BENCH/pglog_profile.py" "$WORK/profile_$kind.log" 20 >"$WORK/profile_$kind.txt"
+      row "profile: one $kind request (20 sequential, server log)" "$(head -1 "$WORK/profile_$kind.txt" | sed 's/^per request: //')" "" "" "" "top statements in profile_$kind.txt; includes the outbox worker's polls$([ $kind = create ] && echo ' and the sending of the change notices')"
     done
     psql_db "$DB" -c "ALTER DATABASE $DB RESET log_min_duration_statement"
   else
