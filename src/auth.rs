@@ -1,6 +1,10 @@
 //! Bearer tokens: roles and region-subtree scope. Tokens are stored only as SHA-256 hashes.
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use diesel::prelude::*;
@@ -227,50 +231,138 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let token = token?;
             let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
-            if let Some(caller) = state.tokens.get(&token) {
+            if let Cached::Fresh(caller) = state.tokens.get(&token) {
                 return Ok(caller);
             }
             let lookup_token = token.clone();
-            let caller = crate::db::run(&state.pool, move |conn| lookup(conn, &lookup_token))
-                .await?
-                .ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))?;
-            state.tokens.put(&token, caller.clone());
-            Ok(caller)
+            let found = crate::db::run(&state.pool, move |conn| lookup(conn, &lookup_token)).await;
+            match found {
+                Ok(Some(caller)) => {
+                    state.tokens.put(&token, caller.clone());
+                    Ok(caller)
+                }
+                Ok(None) => {
+                    state.tokens.forget(&token);
+                    Err(ApiError::unauthorized("unknown or revoked token"))
+                }
+                Err(e) => {
+                    state.tokens.forget(&token);
+                    Err(e)
+                }
+            }
         })
     }
 }
 
 /// A short-lived cache of verified tokens, so the hottest endpoints (check-ins) do not pay
-/// a token lookup per request. Entries live a few seconds; a revoked token stops working
-/// within that time.
+/// a token lookup per request. An entry older than `refresh` is looked up again by ONE
+/// request while the others keep using it (a herd of lookups at expiry made the latency
+/// tail); an entry older than `expire` is not used at all, so a revoked token stops
+/// working within that time.
 pub struct TokenCache {
-    ttl: std::time::Duration,
-    entries: std::sync::RwLock<std::collections::HashMap<Vec<u8>, (Caller, std::time::Instant)>>,
+    refresh: Duration,
+    expire: Duration,
+    entries: RwLock<HashMap<Vec<u8>, Entry>>,
+}
+
+struct Entry {
+    caller: Caller,
+    at: Instant,
+    refreshing: AtomicBool,
+}
+
+/// What the cache knows of a token.
+pub enum Cached {
+    /// Use it.
+    Fresh(Caller),
+    /// Look it up (unknown, expired, or this request was picked to refresh it).
+    Lookup,
 }
 
 impl TokenCache {
-    pub fn new(ttl: std::time::Duration) -> Self {
+    pub fn new(refresh: Duration, expire: Duration) -> Self {
         Self {
-            ttl,
+            refresh,
+            expire,
             entries: Default::default(),
         }
     }
 
-    fn get(&self, token: &str) -> Option<Caller> {
+    pub fn get(&self, token: &str) -> Cached {
         let key = hash_token(token);
-        let entries = self.entries.read().ok()?;
-        entries
-            .get(&key)
-            .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(c, _)| c.clone())
+        let Ok(entries) = self.entries.read() else {
+            return Cached::Lookup;
+        };
+        match entries.get(&key) {
+            Some(e) if e.at.elapsed() < self.refresh => Cached::Fresh(e.caller.clone()),
+            Some(e)
+                if e.at.elapsed() < self.expire && e.refreshing.swap(true, Ordering::AcqRel) =>
+            {
+                Cached::Fresh(e.caller.clone())
+            }
+            _ => Cached::Lookup,
+        }
     }
 
-    fn put(&self, token: &str, caller: Caller) {
+    pub fn put(&self, token: &str, caller: Caller) {
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() > 10_000 {
-                entries.retain(|_, (_, at)| at.elapsed() < self.ttl);
+                entries.retain(|_, e| e.at.elapsed() < self.expire);
             }
-            entries.insert(hash_token(token), (caller, std::time::Instant::now()));
+            entries.insert(
+                hash_token(token),
+                Entry {
+                    caller,
+                    at: Instant::now(),
+                    refreshing: AtomicBool::new(false),
+                },
+            );
         }
+    }
+
+    pub fn forget(&self, token: &str) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(&hash_token(token));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller() -> Caller {
+        Caller {
+            id: Uuid::nil(),
+            name: "t".to_owned(),
+            role: Role::Admin,
+            region_id: None,
+        }
+    }
+
+    #[test]
+    fn a_stale_entry_is_refreshed_by_one_request_while_the_others_use_it() {
+        let cache = TokenCache::new(Duration::ZERO, Duration::from_secs(60));
+        assert!(matches!(cache.get("vm_x"), Cached::Lookup));
+        cache.put("vm_x", caller());
+        assert!(
+            matches!(cache.get("vm_x"), Cached::Lookup),
+            "the first to see it stale refreshes"
+        );
+        assert!(
+            matches!(cache.get("vm_x"), Cached::Fresh(_)),
+            "the others keep going"
+        );
+        assert!(matches!(cache.get("vm_x"), Cached::Fresh(_)));
+        cache.forget("vm_x");
+        assert!(matches!(cache.get("vm_x"), Cached::Lookup));
+    }
+
+    #[test]
+    fn an_expired_entry_is_never_used() {
+        let cache = TokenCache::new(Duration::ZERO, Duration::ZERO);
+        cache.put("vm_y", caller());
+        assert!(matches!(cache.get("vm_y"), Cached::Lookup));
+        assert!(matches!(cache.get("vm_y"), Cached::Lookup));
     }
 }

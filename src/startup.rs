@@ -35,7 +35,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool,
             settings,
-            tokens: TokenCache::new(Duration::from_secs(10)),
+            tokens: TokenCache::new(Duration::from_secs(5), Duration::from_secs(15)),
         });
         let max_body = state.settings.max_body_bytes;
         let server = HttpServer::new(move || {
