@@ -184,9 +184,11 @@ impl NewMeeting {
                 ends_at,
                 candidate_ids: self.candidate_ids.clone(),
                 sites,
-                online: online.flatten(),
+                online: online.clone().flatten(),
             };
-            if self.online.is_none() || e.is_empty() {
+            // An online block that failed its own checks is reported already; the shape
+            // check would only add "an online meeting needs its online block".
+            if !matches!(online, Some(None)) {
                 shape(&mut e, &plan);
             }
             e.finish()?;
