@@ -146,7 +146,7 @@ pub fn edit(
     let checked = check(conn, who, &plan)?;
     meetings::update(conn, id, &fields(&plan, &checked))?;
     book(conn, id, &plan, &checked, travel_buffer, Some(&before))?;
-    set_attention(conn, id, &[])?;
+    set_attention(conn, id, Vec::new())?;
     let after = meetings::load_view(conn, id)?;
     audit::record(
         conn,
@@ -534,17 +534,23 @@ fn book(
     Ok(())
 }
 
-fn set_attention(conn: &mut PgConnection, id: Uuid, problems: &[Problem]) -> QueryResult<usize> {
+/// What `attention` (and `affected_meetings`) say of each problem.
+fn described(problems: &[Problem]) -> Vec<serde_json::Value> {
+    problems
+        .iter()
+        .map(|p| json!({"code": p.code(), "detail": p.describe(), "problem": p}))
+        .collect()
+}
+
+fn set_attention(
+    conn: &mut PgConnection,
+    id: Uuid,
+    attention: Vec<serde_json::Value>,
+) -> QueryResult<usize> {
     diesel::update(meetings_t::table.find(id))
         .set((
-            meetings_t::needs_attention.eq(!problems.is_empty()),
-            meetings_t::attention.eq(serde_json::to_value(
-                problems
-                    .iter()
-                    .map(|p| json!({"problem": p, "code": p.code(), "detail": p.describe()}))
-                    .collect::<Vec<_>>(),
-            )
-            .unwrap_or_default()),
+            meetings_t::needs_attention.eq(!attention.is_empty()),
+            meetings_t::attention.eq(serde_json::Value::Array(attention)),
         ))
         .execute(conn)
 }
@@ -695,7 +701,11 @@ pub fn reevaluate(
             }
         }
         let flagged = !a.problems.is_empty();
-        set_attention(conn, m.id, &a.problems)?;
+        let attention = described(&a.problems);
+        // Rows whose verdict did not change are not written again.
+        if m.attention != serde_json::Value::Array(attention.clone()) {
+            set_attention(conn, m.id, attention.clone())?;
+        }
         if changed || flagged != m.needs_attention {
             diesel::update(meetings_t::table.find(m.id))
                 .set((
@@ -720,11 +730,7 @@ pub fn reevaluate(
                 title: m.title,
                 starts_at: m.starts_at,
                 ends_at: m.ends_at,
-                problems: a
-                    .problems
-                    .iter()
-                    .map(|p| json!({"code": p.code(), "detail": p.describe(), "problem": p}))
-                    .collect(),
+                problems: attention,
             });
         }
     }
