@@ -5,8 +5,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::auth::Role;
+use crate::app::{tokens, Clock, Ctx};
 use crate::config::Settings;
+use crate::domain::kinds::Role;
+use crate::domain::scope::Caller;
 
 #[derive(Parser)]
 #[command(
@@ -29,16 +31,6 @@ enum Command {
     Token {
         #[command(subcommand)]
         action: TokenCommand,
-    },
-    /// Load a realistic demo data set: Hà Tĩnh province in the 2021 elections, campaign in
-    /// progress, Covid-era rules, about 1,900 meetings; prints what the reports then show.
-    Demo {
-        /// How many meetings to plan (the reference province held 1,893).
-        #[arg(long, default_value_t = 1_900, value_parser = clap::value_parser!(u32).range(1..=20_000))]
-        meetings: u32,
-        /// Delete an earlier demo province, its election and its tokens first.
-        #[arg(long)]
-        reset: bool,
     },
 }
 
@@ -91,7 +83,6 @@ pub fn main() -> ExitCode {
         Command::Token {
             action: TokenCommand::Create { role, name, region },
         } => create_token(&settings, role.into(), &name, region),
-        Command::Demo { meetings, reset } => demo(&settings, meetings, reset),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -122,8 +113,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let applied = prepare_database(&settings)?;
     tracing::info!(applied, settings = ?settings, "database ready");
     actix_web::rt::System::new().block_on(async move {
-        let pool = crate::db::pool(&settings.database_url, settings.database_pool_size);
-        let app = crate::startup::Application::build(settings, pool)?;
+        let pools = crate::startup::pools(&settings);
+        let app = crate::startup::Application::build(settings, pools, Clock::system())?;
         tracing::info!(port = app.port(), "listening");
         app.run_until_stopped().await?;
         tracing::info!("stopped");
@@ -139,156 +130,39 @@ fn create_token(
 ) -> anyhow::Result<()> {
     prepare_database(settings)?;
     let mut conn = PgConnection::establish(&settings.database_url)?;
-    let (id, token) =
-        crate::auth::create_token(&mut conn, name, role, region).map_err(|e| match e {
-            crate::error::ApiError::Invalid(errors) => anyhow::anyhow!(
-                "{}",
-                errors
-                    .iter()
-                    .map(|f| format!("{}: {}", f.field, f.message))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            other => anyhow::anyhow!("{other}"),
-        })?;
-    crate::audit::record_system(
-        &mut conn,
-        "cli",
-        crate::audit::Change {
-            action: "create",
-            entity_type: "token",
-            entity_id: id,
-            province_id: None,
-            before: None,
-            after: Some(
-                serde_json::json!({"id": id, "name": name, "role": role, "region_id": region}),
-            ),
-        },
-    )?;
-    println!("created {} token {id} ({name})", role.as_str());
-    println!("{token}");
+    let ctx = Ctx::new(
+        crate::startup::pools(settings),
+        settings.clone(),
+        Clock::system(),
+    );
+    let new = tokens::NewToken {
+        name: name.to_owned(),
+        role: role.as_str().to_owned(),
+        region_id: region,
+    };
+    let issued = ctx
+        .tx_on(&mut conn, |tx| {
+            tokens::create(tx, &Caller::system("cli"), new)
+        })
+        .map_err(|e| anyhow::anyhow!("{}", refusal(&e)))?;
+    println!(
+        "created {} token {} ({name})",
+        role.as_str(),
+        issued.record.id
+    );
+    println!("{}", issued.token);
     Ok(())
 }
 
-fn demo(settings: &Settings, meetings: u32, reset: bool) -> anyhow::Result<()> {
-    prepare_database(settings)?;
-    let mut conn = PgConnection::establish(&settings.database_url)?;
-    let started = std::time::Instant::now();
-    let summary = crate::demo::load(
-        &mut conn,
-        crate::demo::DemoOptions {
-            meetings,
-            reset,
-            travel_buffer: chrono::Duration::minutes(settings.scheduling.travel_buffer_minutes),
-        },
-    )?;
-    print!(
-        "{}",
-        demo_summary(&summary, &settings.listen_addr, started.elapsed())
-    );
-    Ok(())
-}
-
-/// The demo's closing block: what was loaded, the province's figures as
-/// `GET /reports/attendance` shows them, the tokens, and requests to try.
-fn demo_summary(
-    s: &crate::demo::DemoSummary,
-    listen_addr: &str,
-    took: std::time::Duration,
-) -> String {
-    let (e, f) = (&s.election, &s.figures);
-    let tz: chrono_tz::Tz = e.timezone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
-    let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M");
-    let mut out = format!("\nDemo data loaded in {:.1} s.\n\n", took.as_secs_f64());
-    let mut line = |label: &str, value: String| {
-        out.push_str(format!("{label:<25}{value}").trim_end());
-        out.push('\n');
-    };
-    line(
-        "province",
-        format!("{} ({})", s.province_name, s.province_id),
-    );
-    line("election id", e.id.to_string());
-    line("election", e.name.clone());
-    line(
-        "campaign",
-        format!(
-            "{} to {} ({}), polling {}",
-            local(e.campaign_starts_at),
-            local(e.campaign_ends_at),
-            e.timezone,
-            local(e.polling_starts_at)
-        ),
-    );
-    line(
-        "created",
-        format!(
-            "{} districts, {} communes, {} electoral units, {} candidates ({} withdrawn), \
-             {} venues, {} health rules",
-            s.districts,
-            s.communes,
-            s.electoral_units,
-            s.candidates,
-            s.withdrawn,
-            s.venues,
-            s.health_rules
-        ),
-    );
-    let unscheduled = match s.meetings_unscheduled {
-        0 => String::new(),
-        n => format!(" ({n} found no free slot)"),
-    };
-    line(
-        "meetings created",
-        format!("{}{unscheduled}", s.meetings_created),
-    );
-    line("check-ins counted", s.check_ins.to_string());
-    line("report corrections", s.corrections.to_string());
-    if let Some(rule) = &s.attention_rule {
-        line(
-            "needs attention",
-            format!(
-                "{} upcoming meeting(s), after \"{rule}\"",
-                s.needs_attention
-            ),
-        );
+/// A refusal as the command line says it: each field and what is wrong with it.
+fn refusal(e: &crate::app::Error) -> String {
+    match e {
+        crate::app::Error::Problem(p) if !p.errors.is_empty() => p
+            .errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
     }
-    line("", String::new());
-    line(
-        "Attendance report for the province (GET /reports/attendance):",
-        String::new(),
-    );
-    line("meetings (planned+held)", f.meetings.to_string());
-    line("in person", f.in_person.to_string());
-    line("online", f.online.to_string());
-    line("cancelled", f.cancelled.to_string());
-    line("attendances", f.attendees.to_string());
-    line("reports filed", f.reports_filed.to_string());
-    line("late", f.reports_late.to_string());
-    line("overdue", f.reports_overdue.to_string());
-    line("", String::new());
-    line("Tokens (shown once):", String::new());
-    line("admin", s.tokens.admin.clone());
-    line("organizer (province)", s.tokens.organizer.clone());
-    line("observer (province)", s.tokens.observer.clone());
-    line("", String::new());
-    line("Try, with `voter-meetings serve` running:", String::new());
-    let (id, province) = (e.id, s.province_id);
-    for request in [
-        format!("/api/v1/reports/attendance?election_id={id}&group_by=region"),
-        format!("/api/v1/reports/overdue?election_id={id}"),
-        format!("/api/v1/reports/fairness?election_id={id}&region_id={province}"),
-        format!("/api/v1/meetings?election_id={id}&needs_attention=true"),
-    ] {
-        line(&format!("GET {request}"), String::new());
-    }
-    line(
-        &format!(
-            "curl -H 'Authorization: Bearer {}' \
-             'http://{listen_addr}/api/v1/reports/attendance?election_id={id}&group_by=region'",
-            s.tokens.observer
-        ),
-        String::new(),
-    );
-    out
 }

@@ -8,6 +8,10 @@ use serde::Deserialize;
 pub struct Settings {
     pub database_url: String,
     pub database_pool_size: u32,
+    /// Connections kept for long reads (reports, big pages, exports), apart from the rest.
+    pub database_reports_pool_size: u32,
+    /// The longest any database statement may run.
+    pub database_statement_timeout_ms: u64,
     pub listen_addr: String,
     /// `smtp://host:port`, `smtps://…` (implicit TLS) or `smtp://…?tls=required` (STARTTLS);
     /// credentials as `smtp://user:pass@host`. Unset: mail is written as `.eml` files.
@@ -42,6 +46,14 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database_url", &redact_url(&self.database_url))
             .field("database_pool_size", &self.database_pool_size)
+            .field(
+                "database_reports_pool_size",
+                &self.database_reports_pool_size,
+            )
+            .field(
+                "database_statement_timeout_ms",
+                &self.database_statement_timeout_ms,
+            )
             .field("listen_addr", &self.listen_addr)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("mail_dir", &self.mail_dir)
@@ -121,7 +133,7 @@ mod tests {
     fn the_test_environment_overlays_the_defaults() {
         let s = Settings::load_from(concat!(env!("CARGO_MANIFEST_DIR"), "/config"), Some("test"))
             .expect("test settings");
-        assert_eq!(s.database_pool_size, 8);
+        assert_eq!(s.database_pool_size, 4);
         assert_eq!(s.outbox.backoff_base_seconds, 1);
         assert_eq!(s.outbox.max_attempts, 8);
     }

@@ -1,15 +1,16 @@
-//! Public-health gathering rules, and the province lock that orders rule changes
-//! against meeting plans.
+//! Public-health gathering rules, and the province lock that orders rule changes against
+//! meeting plans.
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Uuid as SqlUuid;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::db::schema::health_rules;
+use super::schema::{health_rules, regions};
+use super::DbResult;
 use crate::domain::assessment::RegionalRule;
 use crate::domain::capacity::RuleFacts;
-use crate::error::ApiError;
+use crate::domain::kinds::{AppliesTo, Combine};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = health_rules)]
@@ -19,11 +20,11 @@ pub struct HealthRule {
     pub region_id: Uuid,
     pub effective_from: DateTime<Utc>,
     pub effective_until: Option<DateTime<Utc>>,
-    pub applies_to: String,
+    pub applies_to: AppliesTo,
     pub max_attendees: Option<i32>,
     pub max_occupancy_percent: Option<i32>,
     pub min_area_per_person_m2: Option<f64>,
-    pub combine: String,
+    pub combine: Combine,
     pub reference: Option<String>,
     pub in_person_allowed: bool,
     pub version: i32,
@@ -32,24 +33,21 @@ pub struct HealthRule {
 }
 
 impl HealthRule {
-    pub fn regional(&self) -> Result<RegionalRule, ApiError> {
-        let stored = |e: crate::domain::capacity::UnknownVariant| {
-            ApiError::internal(anyhow::anyhow!("stored health rule {}: {e}", self.id))
-        };
-        Ok(RegionalRule {
+    pub fn regional(&self) -> RegionalRule {
+        RegionalRule {
             region_id: self.region_id,
             facts: RuleFacts {
                 id: self.id,
-                applies_to: self.applies_to.parse().map_err(stored)?,
+                applies_to: self.applies_to,
                 effective_from: self.effective_from,
                 effective_until: self.effective_until,
                 max_attendees: self.max_attendees,
                 max_occupancy_percent: self.max_occupancy_percent,
                 min_area_per_person_m2: self.min_area_per_person_m2,
-                combine: self.combine.parse().map_err(stored)?,
+                combine: self.combine,
                 in_person_allowed: self.in_person_allowed,
             },
-        })
+        }
     }
 }
 
@@ -60,11 +58,11 @@ pub struct HealthRuleForm {
     pub province_id: Uuid,
     pub effective_from: DateTime<Utc>,
     pub effective_until: Option<DateTime<Utc>>,
-    pub applies_to: String,
+    pub applies_to: AppliesTo,
     pub max_attendees: Option<i32>,
     pub max_occupancy_percent: Option<i32>,
     pub min_area_per_person_m2: Option<f64>,
-    pub combine: String,
+    pub combine: Combine,
     pub reference: Option<String>,
     pub in_person_allowed: bool,
 }
@@ -76,7 +74,7 @@ pub fn lock_province_rules(
     conn: &mut PgConnection,
     province_id: Uuid,
     exclusive: bool,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     let sql = if exclusive {
         "SELECT pg_advisory_xact_lock(727402, hashtext($1::text))"
     } else {
@@ -84,49 +82,53 @@ pub fn lock_province_rules(
     };
     diesel::sql_query(sql)
         .bind::<SqlUuid, _>(province_id)
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    Ok(())
 }
 
-pub fn create(conn: &mut PgConnection, form: &HealthRuleForm) -> Result<HealthRule, ApiError> {
+pub fn insert(conn: &mut PgConnection, id: Uuid, form: &HealthRuleForm) -> DbResult<HealthRule> {
     Ok(diesel::insert_into(health_rules::table)
-        .values((health_rules::id.eq(Uuid::now_v7()), form))
+        .values((health_rules::id.eq(id), form))
         .returning(HealthRule::as_returning())
         .get_result(conn)?)
 }
 
-pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<HealthRule, ApiError> {
-    health_rules::table
+pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<HealthRule>> {
+    Ok(health_rules::table
         .find(id)
         .select(HealthRule::as_select())
         .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("health rule"))
+        .optional()?)
 }
 
-pub fn lock(conn: &mut PgConnection, id: Uuid) -> Result<HealthRule, ApiError> {
-    health_rules::table
-        .find(id)
+pub fn lock(conn: &mut PgConnection, province_id: Uuid, id: Uuid) -> DbResult<Option<HealthRule>> {
+    Ok(health_rules::table
+        .filter(health_rules::province_id.eq(province_id))
+        .filter(health_rules::id.eq(id))
         .select(HealthRule::as_select())
         .for_update()
         .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("health rule"))
+        .optional()?)
 }
 
 pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
     form: &HealthRuleForm,
-) -> Result<HealthRule, ApiError> {
-    Ok(diesel::update(health_rules::table.find(id))
-        .set((
-            form,
-            health_rules::version.eq(health_rules::version + 1),
-            health_rules::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(HealthRule::as_returning())
-        .get_result(conn)?)
+    at: DateTime<Utc>,
+) -> DbResult<HealthRule> {
+    Ok(diesel::update(
+        health_rules::table
+            .filter(health_rules::province_id.eq(form.province_id))
+            .filter(health_rules::id.eq(id)),
+    )
+    .set((
+        form,
+        health_rules::version.eq(health_rules::version + 1),
+        health_rules::updated_at.eq(at),
+    ))
+    .returning(HealthRule::as_returning())
+    .get_result(conn)?)
 }
 
 /// Rules set in any of `region_ids` whose period overlaps `[from, to)`.
@@ -135,20 +137,7 @@ pub fn in_regions_during(
     region_ids: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<RegionalRule>, ApiError> {
-    rules_in_regions(conn, region_ids, from, to)?
-        .iter()
-        .map(HealthRule::regional)
-        .collect()
-}
-
-/// The stored rules behind [`in_regions_during`].
-pub fn rules_in_regions(
-    conn: &mut PgConnection,
-    region_ids: &[Uuid],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<HealthRule>, ApiError> {
+) -> DbResult<Vec<HealthRule>> {
     Ok(health_rules::table
         .filter(health_rules::region_id.eq_any(region_ids))
         .filter(health_rules::effective_from.lt(to))
@@ -163,29 +152,24 @@ pub fn rules_in_regions(
 }
 
 pub struct RuleFilter {
-    pub scope: Option<Uuid>,
+    /// The caller's region and its path: rules set inside it, and rules above it that reach it.
+    pub scope: Option<(Uuid, Vec<Uuid>)>,
     pub region_id: Option<Uuid>,
     pub active_at: Option<DateTime<Utc>>,
     pub after: Option<Uuid>,
     pub limit: i64,
 }
 
-/// Rules visible to a scope: those set in the scope's subtree and those above it that reach it.
-pub fn list(conn: &mut PgConnection, f: RuleFilter) -> Result<Vec<HealthRule>, ApiError> {
-    use crate::db::schema::regions;
+pub fn list(conn: &mut PgConnection, f: RuleFilter) -> DbResult<Vec<HealthRule>> {
     let mut q = health_rules::table
         .inner_join(regions::table.on(regions::id.eq(health_rules::region_id)))
         .select(HealthRule::as_select())
         .into_boxed();
-    if let Some(scope) = f.scope {
-        let scope_path: Vec<Uuid> = regions::table
-            .find(scope)
-            .select(regions::path)
-            .first(conn)?;
+    if let Some((scope, path)) = f.scope {
         q = q.filter(
             regions::path
                 .contains(vec![scope])
-                .or(health_rules::region_id.eq_any(scope_path)),
+                .or(health_rules::region_id.eq_any(path)),
         );
     }
     if let Some(r) = f.region_id {

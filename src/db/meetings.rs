@@ -1,14 +1,15 @@
 //! Meetings, their electoral units, candidates and sites.
-use std::collections::HashMap;
+use std::collections::Bound;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use std::collections::Bound;
 use uuid::Uuid;
 
-use crate::db::schema::{meeting_candidates, meeting_sites, meeting_units, meetings};
-use crate::error::ApiError;
+use super::schema::{meeting_candidates, meeting_sites, meeting_units, meetings, regions, venues};
+use super::{Constraint, DbError, DbResult};
+use crate::domain::booking::Clash;
+use crate::domain::kinds::{Format, MeetingStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = meetings)]
@@ -17,13 +18,13 @@ pub struct MeetingRow {
     pub province_id: Uuid,
     pub election_id: Uuid,
     pub region_path: Vec<Uuid>,
-    pub format: String,
+    pub format: Format,
     pub title: String,
     pub chair_name: Option<String>,
     pub chair_role: Option<String>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    pub status: String,
+    pub status: MeetingStatus,
     pub cancel_reason: Option<String>,
     pub online_platform: Option<String>,
     pub online_join_url: Option<String>,
@@ -40,6 +41,8 @@ pub struct MeetingRow {
     pub report_late: Option<bool>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub actors: Vec<Uuid>,
+    pub reach: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -58,97 +61,64 @@ pub struct SiteRow {
     pub reported_attendees: Option<i32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Chair {
-    pub name: String,
-    pub role: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OnlineView {
-    pub platform: Option<String>,
-    pub join_url: Option<String>,
-    pub max_participants: i32,
-    pub expected_attendees: i32,
-    pub present: i32,
-    pub admitted: i32,
-}
-
-/// A meeting as clients see it (SPEC §4).
-#[derive(Debug, Clone, Serialize)]
-pub struct MeetingView {
-    pub id: Uuid,
-    pub election_id: Uuid,
-    pub province_id: Uuid,
-    pub region_id: Option<Uuid>,
-    pub electoral_unit_ids: Vec<Uuid>,
-    pub format: String,
-    pub title: String,
-    pub chair: Option<Chair>,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub status: String,
-    pub cancel_reason: Option<String>,
-    pub candidate_ids: Vec<Uuid>,
-    pub sites: Vec<SiteRow>,
-    pub online: Option<OnlineView>,
-    pub capacity: i32,
-    pub needs_attention: bool,
-    pub attention: serde_json::Value,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<MeetingRow, ApiError> {
-    meetings::table
+pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<MeetingRow>> {
+    Ok(meetings::table
         .find(id)
         .select(MeetingRow::as_select())
         .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("meeting"))
+        .optional()?)
 }
 
 /// Locks the meeting row for a change in this transaction.
-pub fn lock(conn: &mut PgConnection, id: Uuid) -> Result<MeetingRow, ApiError> {
-    meetings::table
-        .find(id)
+pub fn lock(conn: &mut PgConnection, province_id: Uuid, id: Uuid) -> DbResult<Option<MeetingRow>> {
+    Ok(meetings::table
+        .filter(meetings::province_id.eq(province_id))
+        .filter(meetings::id.eq(id))
         .select(MeetingRow::as_select())
         .for_update()
         .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("meeting"))
+        .optional()?)
 }
 
-pub fn sites_of(conn: &mut PgConnection, meeting_ids: &[Uuid]) -> QueryResult<Vec<SiteRow>> {
-    meeting_sites::table
+/// Locks these meetings, soonest first.
+pub fn lock_many(
+    conn: &mut PgConnection,
+    province_id: Uuid,
+    ids: &[Uuid],
+) -> DbResult<Vec<MeetingRow>> {
+    Ok(meetings::table
+        .filter(meetings::province_id.eq(province_id))
+        .filter(meetings::id.eq_any(ids))
+        .select(MeetingRow::as_select())
+        .order((meetings::starts_at, meetings::id))
+        .for_update()
+        .load(conn)?)
+}
+
+pub fn sites_of(conn: &mut PgConnection, meeting_ids: &[Uuid]) -> DbResult<Vec<SiteRow>> {
+    Ok(meeting_sites::table
         .filter(meeting_sites::meeting_id.eq_any(meeting_ids))
         .select(SiteRow::as_select())
         .order((meeting_sites::meeting_id, meeting_sites::id))
-        .load(conn)
+        .load(conn)?)
 }
 
-/// Builds the views of many meetings with three queries in all, not three per meeting.
-pub fn views(conn: &mut PgConnection, rows: Vec<MeetingRow>) -> Result<Vec<MeetingView>, ApiError> {
-    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
-    let mut units: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (m, u) in meeting_units::table
-        .filter(meeting_units::meeting_id.eq_any(&ids))
+/// The electoral units of these meetings, as `(meeting, unit)` pairs.
+pub fn units_of(conn: &mut PgConnection, meeting_ids: &[Uuid]) -> DbResult<Vec<(Uuid, Uuid)>> {
+    Ok(meeting_units::table
+        .filter(meeting_units::meeting_id.eq_any(meeting_ids))
         .select((meeting_units::meeting_id, meeting_units::electoral_unit_id))
         .order((meeting_units::meeting_id, meeting_units::electoral_unit_id))
-        .load::<(Uuid, Uuid)>(conn)?
-    {
-        units.entry(m).or_default().push(u);
-    }
-    // A meeting's candidates are its active links; a cancelled meeting keeps all of its own.
-    let cancelled: Vec<Uuid> = rows
-        .iter()
-        .filter(|m| m.status == "cancelled")
-        .map(|m| m.id)
-        .collect();
-    let mut candidates: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (m, c, active) in meeting_candidates::table
-        .filter(meeting_candidates::meeting_id.eq_any(&ids))
+        .load(conn)?)
+}
+
+/// The candidate links of these meetings, as `(meeting, candidate, active)`.
+pub fn candidates_of(
+    conn: &mut PgConnection,
+    meeting_ids: &[Uuid],
+) -> DbResult<Vec<(Uuid, Uuid, bool)>> {
+    Ok(meeting_candidates::table
+        .filter(meeting_candidates::meeting_id.eq_any(meeting_ids))
         .select((
             meeting_candidates::meeting_id,
             meeting_candidates::candidate_id,
@@ -158,81 +128,7 @@ pub fn views(conn: &mut PgConnection, rows: Vec<MeetingRow>) -> Result<Vec<Meeti
             meeting_candidates::meeting_id,
             meeting_candidates::candidate_id,
         ))
-        .load::<(Uuid, Uuid, bool)>(conn)?
-    {
-        if active || cancelled.contains(&m) {
-            candidates.entry(m).or_default().push(c);
-        }
-    }
-    let mut sites: HashMap<Uuid, Vec<SiteRow>> = HashMap::new();
-    for s in sites_of(conn, &ids)? {
-        sites.entry(s.meeting_id).or_default().push(s);
-    }
-    Ok(rows
-        .into_iter()
-        .map(|m| {
-            let sites = sites.remove(&m.id).unwrap_or_default();
-            view(
-                m.clone(),
-                units.remove(&m.id).unwrap_or_default(),
-                candidates.remove(&m.id).unwrap_or_default(),
-                sites,
-            )
-        })
-        .collect())
-}
-
-pub fn view_one(conn: &mut PgConnection, row: MeetingRow) -> Result<MeetingView, ApiError> {
-    views(conn, vec![row])?
-        .pop()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("meeting view went missing")))
-}
-
-fn view(
-    m: MeetingRow,
-    units: Vec<Uuid>,
-    candidates: Vec<Uuid>,
-    sites: Vec<SiteRow>,
-) -> MeetingView {
-    let online = match (m.online_max_participants, m.online_expected_attendees) {
-        (Some(max), Some(expected)) => Some(OnlineView {
-            platform: m.online_platform,
-            join_url: m.online_join_url,
-            max_participants: max,
-            expected_attendees: expected,
-            present: m.online_present,
-            admitted: m.online_admitted,
-        }),
-        _ => None,
-    };
-    let capacity = sites.iter().map(|s| s.effective_capacity).sum::<i32>()
-        + online.as_ref().map_or(0, |o| o.max_participants);
-    MeetingView {
-        id: m.id,
-        election_id: m.election_id,
-        province_id: m.province_id,
-        region_id: m.region_path.last().copied(),
-        electoral_unit_ids: units,
-        format: m.format,
-        title: m.title,
-        chair: m.chair_name.map(|name| Chair {
-            name,
-            role: m.chair_role,
-        }),
-        starts_at: m.starts_at,
-        ends_at: m.ends_at,
-        status: m.status,
-        cancel_reason: m.cancel_reason,
-        candidate_ids: candidates,
-        sites,
-        online,
-        capacity,
-        needs_attention: m.needs_attention,
-        attention: m.attention,
-        version: m.version,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-    }
+        .load(conn)?)
 }
 
 /// A half-open time range as PostgreSQL's `tstzrange`.
@@ -249,7 +145,10 @@ pub fn range(
 #[diesel(table_name = meetings, treat_none_as_null = true)]
 pub struct MeetingFields {
     pub region_path: Vec<Uuid>,
-    pub format: String,
+    /// Who may act on and read the meeting (`domain::scope::MeetingPlace`).
+    pub actors: Vec<Uuid>,
+    pub reach: Vec<Uuid>,
+    pub format: Format,
     pub title: String,
     pub chair_name: Option<String>,
     pub chair_role: Option<String>,
@@ -271,22 +170,91 @@ pub struct MeetingInsertForm {
     pub fields: MeetingFields,
 }
 
-pub fn insert(conn: &mut PgConnection, form: &MeetingInsertForm) -> QueryResult<()> {
+pub fn insert(conn: &mut PgConnection, form: &MeetingInsertForm) -> DbResult<()> {
     diesel::insert_into(meetings::table)
         .values(form)
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    Ok(())
 }
 
-pub fn update(conn: &mut PgConnection, id: Uuid, form: &MeetingFields) -> QueryResult<()> {
+/// Writes a changed plan and moves the meeting to its next version.
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    form: &MeetingFields,
+    at: DateTime<Utc>,
+) -> DbResult<()> {
     diesel::update(meetings::table.find(id))
         .set((
             form,
             meetings::version.eq(meetings::version + 1),
-            meetings::updated_at.eq(diesel::dsl::now),
+            meetings::updated_at.eq(at),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Moves these meetings to their next version (something about them changed).
+pub fn touch(conn: &mut PgConnection, ids: &[Uuid], at: DateTime<Utc>) -> DbResult<()> {
+    diesel::update(meetings::table.filter(meetings::id.eq_any(ids)))
+        .set((
+            meetings::version.eq(meetings::version + 1),
+            meetings::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Cancels a meeting.
+pub fn cancel(conn: &mut PgConnection, id: Uuid, reason: &str, at: DateTime<Utc>) -> DbResult<()> {
+    diesel::update(meetings::table.find(id))
+        .set((
+            meetings::status.eq(MeetingStatus::Cancelled),
+            meetings::cancel_reason.eq(reason),
+            meetings::needs_attention.eq(false),
+            meetings::attention.eq(serde_json::json!([])),
+            meetings::version.eq(meetings::version + 1),
+            meetings::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores what the last evaluation against the rules found wrong (empty: nothing).
+pub fn set_attention(
+    conn: &mut PgConnection,
+    id: Uuid,
+    attention: &serde_json::Value,
+) -> DbResult<()> {
+    let flagged = attention.as_array().is_some_and(|a| !a.is_empty());
+    diesel::update(meetings::table.find(id))
+        .set((
+            meetings::needs_attention.eq(flagged),
+            meetings::attention.eq(attention),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores a site's effective capacity and binding rule as re-evaluated.
+pub fn set_site_capacity(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    venue_id: Uuid,
+    effective_capacity: i32,
+    binding_rule_id: Option<Uuid>,
+) -> DbResult<()> {
+    diesel::update(
+        meeting_sites::table
+            .filter(meeting_sites::meeting_id.eq(meeting_id))
+            .filter(meeting_sites::venue_id.eq(venue_id)),
+    )
+    .set((
+        meeting_sites::effective_capacity.eq(effective_capacity),
+        meeting_sites::binding_rule_id.eq(binding_rule_id),
+    ))
+    .execute(conn)?;
+    Ok(())
 }
 
 pub fn insert_units(
@@ -294,7 +262,7 @@ pub fn insert_units(
     meeting_id: Uuid,
     province_id: Uuid,
     unit_ids: &[Uuid],
-) -> QueryResult<()> {
+) -> DbResult<()> {
     let rows: Vec<_> = unit_ids
         .iter()
         .map(|u| {
@@ -307,8 +275,8 @@ pub fn insert_units(
         .collect();
     diesel::insert_into(meeting_units::table)
         .values(rows)
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Queues this transaction behind any other booking the same candidates or venues, by
@@ -321,7 +289,7 @@ pub fn queue_bookings(
     conn: &mut PgConnection,
     candidates: &[Uuid],
     venues: &[Uuid],
-) -> QueryResult<()> {
+) -> DbResult<()> {
     // Keys: a 62-bit digest of the id, with the kind in the two top bits.
     let key = |kind: i64, id: &Uuid| {
         let (_, low) = id.as_u64_pair();
@@ -336,64 +304,101 @@ pub fn queue_bookings(
     keys.dedup();
     diesel::sql_query("SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k")
         .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(keys)
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    Ok(())
 }
 
-/// Books the candidates: each is busy from the start until `busy_until` (the end plus the
-/// travel buffer). The exclusion constraint `meeting_candidates_no_overlap` refuses overlaps.
-/// A candidate taken off the meeting keeps an inactive link, so their calendar hears of it.
+/// Runs `insert` in a savepoint; a violation of `constraint` comes back as `Ok(false)`, so the
+/// transaction can go on to read who holds the slot.
+fn refused_by(
+    conn: &mut PgConnection,
+    constraint: Constraint,
+    insert: impl FnOnce(&mut PgConnection) -> DbResult<()>,
+) -> DbResult<bool> {
+    match conn.transaction(|c| insert(c)) {
+        Ok(()) => Ok(true),
+        Err(e) if e.violates(&constraint) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Books the candidates: each is busy over `busy` (the meeting plus the travel buffer after
+/// it, `domain::booking`). The exclusion constraint `meeting_candidates_no_overlap` refuses
+/// overlaps. A candidate taken off the meeting keeps an inactive link, so their calendar
+/// hears of it.
 pub fn book_candidates(
     conn: &mut PgConnection,
     meeting_id: Uuid,
     province_id: Uuid,
     new_meeting: bool,
     candidate_ids: &[Uuid],
-    starts_at: DateTime<Utc>,
-    busy_until: DateTime<Utc>,
-) -> QueryResult<()> {
-    if !new_meeting {
-        diesel::update(
-            meeting_candidates::table
-                .filter(meeting_candidates::meeting_id.eq(meeting_id))
-                .filter(meeting_candidates::candidate_id.ne_all(candidate_ids)),
-        )
-        .set(meeting_candidates::active.eq(false))
-        .execute(conn)?;
-    }
-    let rows: Vec<_> = candidate_ids
-        .iter()
-        .map(|c| {
-            (
-                meeting_candidates::meeting_id.eq(meeting_id),
-                meeting_candidates::candidate_id.eq(*c),
-                meeting_candidates::province_id.eq(province_id),
-                meeting_candidates::busy.eq(range(starts_at, busy_until)),
-                meeting_candidates::active.eq(true),
+    busy: (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>),
+) -> DbResult<Result<(), Clash>> {
+    let booked = refused_by(conn, Constraint::MeetingCandidatesNoOverlap, |conn| {
+        if !new_meeting {
+            diesel::update(
+                meeting_candidates::table
+                    .filter(meeting_candidates::meeting_id.eq(meeting_id))
+                    .filter(meeting_candidates::candidate_id.ne_all(candidate_ids)),
             )
-        })
-        .collect();
-    if new_meeting {
-        // A plain insert: an upsert's speculative insertion can deadlock against a
-        // concurrent insert into the exclusion constraint.
-        return diesel::insert_into(meeting_candidates::table)
+            .set(meeting_candidates::active.eq(false))
+            .execute(conn)?;
+        }
+        let rows: Vec<_> = candidate_ids
+            .iter()
+            .map(|c| {
+                (
+                    meeting_candidates::meeting_id.eq(meeting_id),
+                    meeting_candidates::candidate_id.eq(*c),
+                    meeting_candidates::province_id.eq(province_id),
+                    meeting_candidates::busy.eq(busy),
+                    meeting_candidates::active.eq(true),
+                )
+            })
+            .collect();
+        if new_meeting {
+            // A plain insert: an upsert's speculative insertion can deadlock against a
+            // concurrent insert into the exclusion constraint.
+            diesel::insert_into(meeting_candidates::table)
+                .values(rows)
+                .execute(conn)?;
+            return Ok(());
+        }
+        diesel::insert_into(meeting_candidates::table)
             .values(rows)
-            .execute(conn)
-            .map(|_| ());
+            .on_conflict((
+                meeting_candidates::meeting_id,
+                meeting_candidates::candidate_id,
+            ))
+            .do_update()
+            .set((
+                meeting_candidates::busy.eq(diesel::upsert::excluded(meeting_candidates::busy)),
+                meeting_candidates::active.eq(true),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })?;
+    if booked {
+        return Ok(Ok(()));
     }
-    diesel::insert_into(meeting_candidates::table)
-        .values(rows)
-        .on_conflict((
+    let holder: Option<(Uuid, Uuid)> = meeting_candidates::table
+        .filter(meeting_candidates::province_id.eq(province_id))
+        .filter(meeting_candidates::candidate_id.eq_any(candidate_ids))
+        .filter(meeting_candidates::active)
+        .filter(meeting_candidates::meeting_id.ne(meeting_id))
+        .filter(meeting_candidates::busy.overlaps_with(busy))
+        .select((
             meeting_candidates::meeting_id,
             meeting_candidates::candidate_id,
         ))
-        .do_update()
-        .set((
-            meeting_candidates::busy.eq(diesel::upsert::excluded(meeting_candidates::busy)),
-            meeting_candidates::active.eq(true),
+        .first(conn)
+        .optional()?;
+    let (meeting, candidate) = holder.ok_or_else(|| {
+        DbError::Other(anyhow::anyhow!(
+            "meeting_candidates_no_overlap refused a booking nobody holds"
         ))
-        .execute(conn)
-        .map(|_| ())
+    })?;
+    Ok(Err(Clash::Candidate { meeting, candidate }))
 }
 
 /// A site to write: the venue, who is expected, and what the rules allow.
@@ -404,74 +409,80 @@ pub struct SiteBooking {
     pub binding_rule_id: Option<Uuid>,
 }
 
-/// Books the venues; `booked` are the venues the meeting had. A site whose venue stays
-/// keeps its id and live counters (and is updated with [`update_site`]); others are
-/// removed or added. The exclusion constraint
-/// `meeting_sites_no_overlap` refuses double bookings.
+/// Books the venues over `during`; `booked` are the venues the meeting had. A site whose
+/// venue stays keeps its id and live counters; others are removed or added. The exclusion
+/// constraint `meeting_sites_no_overlap` refuses double bookings.
 pub fn book_sites(
     conn: &mut PgConnection,
     meeting_id: Uuid,
     province_id: Uuid,
     booked: &[Uuid],
     sites: &[SiteBooking],
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-) -> QueryResult<()> {
+    during: (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>),
+) -> DbResult<Result<(), Clash>> {
     let venue_ids: Vec<Uuid> = sites.iter().map(|s| s.venue_id).collect();
-    if booked.iter().any(|v| !venue_ids.contains(v)) {
-        diesel::delete(
-            meeting_sites::table
-                .filter(meeting_sites::meeting_id.eq(meeting_id))
-                .filter(meeting_sites::venue_id.ne_all(&venue_ids)),
-        )
-        .execute(conn)?;
-    }
-    let kept = booked;
-    for s in sites {
-        if kept.contains(&s.venue_id) {
-            update_site(conn, meeting_id, s, starts_at, ends_at)?;
-            continue;
-        }
-        diesel::insert_into(meeting_sites::table)
-            .values((
-                meeting_sites::id.eq(Uuid::now_v7()),
-                meeting_sites::meeting_id.eq(meeting_id),
-                meeting_sites::province_id.eq(province_id),
-                meeting_sites::venue_id.eq(s.venue_id),
-                meeting_sites::expected_attendees.eq(s.expected_attendees),
-                meeting_sites::effective_capacity.eq(s.effective_capacity),
-                meeting_sites::binding_rule_id.eq(s.binding_rule_id),
-                meeting_sites::during.eq(range(starts_at, ends_at)),
-            ))
+    let done = refused_by(conn, Constraint::MeetingSitesNoOverlap, |conn| {
+        if booked.iter().any(|v| !venue_ids.contains(v)) {
+            diesel::delete(
+                meeting_sites::table
+                    .filter(meeting_sites::meeting_id.eq(meeting_id))
+                    .filter(meeting_sites::venue_id.ne_all(&venue_ids)),
+            )
             .execute(conn)?;
+        }
+        for s in sites {
+            if booked.contains(&s.venue_id) {
+                diesel::update(
+                    meeting_sites::table
+                        .filter(meeting_sites::meeting_id.eq(meeting_id))
+                        .filter(meeting_sites::venue_id.eq(s.venue_id)),
+                )
+                .set((
+                    meeting_sites::expected_attendees.eq(s.expected_attendees),
+                    meeting_sites::effective_capacity.eq(s.effective_capacity),
+                    meeting_sites::binding_rule_id.eq(s.binding_rule_id),
+                    meeting_sites::during.eq(during),
+                ))
+                .execute(conn)?;
+                continue;
+            }
+            diesel::insert_into(meeting_sites::table)
+                .values((
+                    meeting_sites::id.eq(Uuid::now_v7()),
+                    meeting_sites::meeting_id.eq(meeting_id),
+                    meeting_sites::province_id.eq(province_id),
+                    meeting_sites::venue_id.eq(s.venue_id),
+                    meeting_sites::expected_attendees.eq(s.expected_attendees),
+                    meeting_sites::effective_capacity.eq(s.effective_capacity),
+                    meeting_sites::binding_rule_id.eq(s.binding_rule_id),
+                    meeting_sites::during.eq(during),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })?;
+    if done {
+        return Ok(Ok(()));
     }
-    Ok(())
-}
-
-/// Updates an existing site's plan in place (rescheduling, new numbers).
-fn update_site(
-    conn: &mut PgConnection,
-    meeting_id: Uuid,
-    s: &SiteBooking,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::update(
-        meeting_sites::table
-            .filter(meeting_sites::meeting_id.eq(meeting_id))
-            .filter(meeting_sites::venue_id.eq(s.venue_id)),
-    )
-    .set((
-        meeting_sites::expected_attendees.eq(s.expected_attendees),
-        meeting_sites::effective_capacity.eq(s.effective_capacity),
-        meeting_sites::binding_rule_id.eq(s.binding_rule_id),
-        meeting_sites::during.eq(range(starts_at, ends_at)),
-    ))
-    .execute(conn)
+    let holder: Option<(Uuid, Uuid)> = meeting_sites::table
+        .filter(meeting_sites::province_id.eq(province_id))
+        .filter(meeting_sites::venue_id.eq_any(&venue_ids))
+        .filter(meeting_sites::active)
+        .filter(meeting_sites::meeting_id.ne(meeting_id))
+        .filter(meeting_sites::during.overlaps_with(during))
+        .select((meeting_sites::meeting_id, meeting_sites::venue_id))
+        .first(conn)
+        .optional()?;
+    let (meeting, venue) = holder.ok_or_else(|| {
+        DbError::Other(anyhow::anyhow!(
+            "meeting_sites_no_overlap refused a booking nobody holds"
+        ))
+    })?;
+    Ok(Err(Clash::Venue { meeting, venue }))
 }
 
 /// Frees a cancelled meeting's candidates and venues.
-pub fn release(conn: &mut PgConnection, meeting_id: Uuid) -> QueryResult<()> {
+pub fn release(conn: &mut PgConnection, meeting_id: Uuid) -> DbResult<()> {
     diesel::update(meeting_candidates::table.filter(meeting_candidates::meeting_id.eq(meeting_id)))
         .set(meeting_candidates::active.eq(false))
         .execute(conn)?;
@@ -481,51 +492,91 @@ pub fn release(conn: &mut PgConnection, meeting_id: Uuid) -> QueryResult<()> {
     Ok(())
 }
 
-/// The meeting already holding a candidate over `busy` (for the detail of a 409).
-pub fn candidate_clash(
+/// Takes a candidate off these meetings (they keep an inactive link); returns the meetings
+/// the candidate was on.
+pub fn drop_candidate(
     conn: &mut PgConnection,
-    candidate_ids: &[Uuid],
-    busy: (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>),
-    except: Uuid,
-) -> QueryResult<Option<(Uuid, Uuid)>> {
-    meeting_candidates::table
-        .filter(meeting_candidates::candidate_id.eq_any(candidate_ids))
+    candidate_id: Uuid,
+    meeting_ids: &[Uuid],
+) -> DbResult<Vec<Uuid>> {
+    Ok(diesel::update(
+        meeting_candidates::table
+            .filter(meeting_candidates::candidate_id.eq(candidate_id))
+            .filter(meeting_candidates::active)
+            .filter(meeting_candidates::meeting_id.eq_any(meeting_ids)),
+    )
+    .set(meeting_candidates::active.eq(false))
+    .returning(meeting_candidates::meeting_id)
+    .get_results(conn)?)
+}
+
+/// Future planned meetings (starting after `now`) of a candidate.
+pub fn future_of_candidate(
+    conn: &mut PgConnection,
+    candidate_id: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<Vec<Uuid>> {
+    Ok(meetings::table
+        .inner_join(meeting_candidates::table.on(meeting_candidates::meeting_id.eq(meetings::id)))
+        .filter(meeting_candidates::candidate_id.eq(candidate_id))
         .filter(meeting_candidates::active)
-        .filter(meeting_candidates::meeting_id.ne(except))
-        .filter(meeting_candidates::busy.overlaps_with(busy))
-        .select((
-            meeting_candidates::meeting_id,
-            meeting_candidates::candidate_id,
-        ))
-        .first(conn)
-        .optional()
+        .filter(meetings::status.eq(MeetingStatus::Planned))
+        .filter(meetings::starts_at.gt(now))
+        .select(meetings::id)
+        .load(conn)?)
 }
 
-/// The meeting already holding a venue over `during` (for the detail of a 409).
-pub fn venue_clash(
+/// Future planned meetings (starting after `now`) with a site at a venue inside `region_id`'s
+/// subtree, overlapping `[from, until)`.
+pub fn planned_in_region(
     conn: &mut PgConnection,
-    venue_ids: &[Uuid],
-    during: (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>),
-    except: Uuid,
-) -> QueryResult<Option<(Uuid, Uuid)>> {
-    meeting_sites::table
-        .filter(meeting_sites::venue_id.eq_any(venue_ids))
-        .filter(meeting_sites::active)
-        .filter(meeting_sites::meeting_id.ne(except))
-        .filter(meeting_sites::during.overlaps_with(during))
-        .select((meeting_sites::meeting_id, meeting_sites::venue_id))
-        .first(conn)
-        .optional()
+    region_id: Uuid,
+    from: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> DbResult<Vec<Uuid>> {
+    let mut q = meetings::table
+        .inner_join(meeting_sites::table.on(meeting_sites::meeting_id.eq(meetings::id)))
+        .inner_join(venues::table.on(venues::id.eq(meeting_sites::venue_id)))
+        .inner_join(regions::table.on(regions::id.eq(venues::region_id)))
+        .filter(meetings::status.eq(MeetingStatus::Planned))
+        .filter(meetings::starts_at.gt(now))
+        .filter(regions::path.contains(vec![region_id]))
+        .filter(meetings::ends_at.gt(from))
+        .select(meetings::id)
+        .distinct()
+        .into_boxed();
+    if let Some(until) = until {
+        q = q.filter(meetings::starts_at.lt(until));
+    }
+    Ok(q.load(conn)?)
 }
 
+/// Future planned meetings (starting after `now`) at a venue.
+pub fn planned_at_venue(
+    conn: &mut PgConnection,
+    venue_id: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<Vec<Uuid>> {
+    Ok(meetings::table
+        .inner_join(meeting_sites::table.on(meeting_sites::meeting_id.eq(meetings::id)))
+        .filter(meeting_sites::venue_id.eq(venue_id))
+        .filter(meetings::status.eq(MeetingStatus::Planned))
+        .filter(meetings::starts_at.gt(now))
+        .select(meetings::id)
+        .distinct()
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone)]
 pub struct MeetingFilter {
     pub scope: Option<Uuid>,
     pub election_id: Option<Uuid>,
     pub electoral_unit_id: Option<Uuid>,
     pub region_id: Option<Uuid>,
     pub candidate_id: Option<Uuid>,
-    pub status: Option<String>,
-    pub format: Option<String>,
+    pub status: Option<MeetingStatus>,
+    pub format: Option<Format>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub needs_attention: Option<bool>,
@@ -536,9 +587,12 @@ pub struct MeetingFilter {
 }
 
 /// Meetings in start order; `from`/`to` select meetings overlapping that period.
-pub fn list(conn: &mut PgConnection, f: MeetingFilter) -> Result<Vec<MeetingRow>, ApiError> {
+pub fn list(conn: &mut PgConnection, f: MeetingFilter) -> DbResult<Vec<MeetingRow>> {
     let mut q = meetings::table.select(MeetingRow::as_select()).into_boxed();
-    for r in [f.scope, f.region_id].into_iter().flatten() {
+    if let Some(r) = f.scope {
+        q = q.filter(meetings::reach.contains(vec![r]));
+    }
+    if let Some(r) = f.region_id {
         q = q.filter(meetings::region_path.contains(vec![r]));
     }
     if let Some(e) = f.election_id {
@@ -556,7 +610,9 @@ pub fn list(conn: &mut PgConnection, f: MeetingFilter) -> Result<Vec<MeetingRow>
             meeting_candidates::table
                 .filter(meeting_candidates::meeting_id.eq(meetings::id))
                 .filter(meeting_candidates::candidate_id.eq(c))
-                .filter(meeting_candidates::active.or(meetings::status.eq("cancelled"))),
+                .filter(
+                    meeting_candidates::active.or(meetings::status.eq(MeetingStatus::Cancelled)),
+                ),
         ));
     }
     if let Some(s) = f.status {
@@ -587,9 +643,4 @@ pub fn list(conn: &mut PgConnection, f: MeetingFilter) -> Result<Vec<MeetingRow>
     Ok(q.order((meetings::starts_at, meetings::id))
         .limit(f.limit)
         .load(conn)?)
-}
-
-pub fn load_view(conn: &mut PgConnection, id: Uuid) -> Result<MeetingView, ApiError> {
-    let row = find(conn, id)?;
-    view_one(conn, row)
 }

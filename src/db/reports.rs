@@ -6,10 +6,12 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use super::DbResult;
+use crate::domain::kinds::Body;
 
 /// The meetings of an election inside a region subtree, with what each counts for.
-/// `$1` election, `$2` region (NULL = everywhere).
+/// `$1` election, `$2` region (NULL = everywhere), `$3` now. A report is overdue by the
+/// deadline of `domain::attendance_report::deadline`.
 const SCOPED_MEETINGS: &str = "\
 WITH m AS (
   SELECT m.id, m.format, m.status, m.starts_at, m.reported_attendees, m.report_late,
@@ -17,7 +19,7 @@ WITH m AS (
          m.status <> 'cancelled' AS counted,
          m.report_revision IS NOT NULL AS filed,
          (m.status <> 'cancelled' AND m.report_revision IS NULL
-          AND m.ends_at + make_interval(hours => e.report_deadline_hours) < now()) AS overdue
+          AND m.ends_at + make_interval(hours => e.report_deadline_hours) < $3) AS overdue
     FROM meetings m JOIN elections e ON e.id = m.election_id
    WHERE m.election_id = $1 AND ($2::uuid IS NULL OR m.region_path @> ARRAY[$2::uuid])
 )";
@@ -33,26 +35,25 @@ count(m.id) FILTER (WHERE m.filed) AS reports_filed,
 count(m.id) FILTER (WHERE m.filed AND m.report_late) AS reports_late,
 count(m.id) FILTER (WHERE m.overdue) AS reports_overdue";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the rows of an attendance report stand for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::EnumIter,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum GroupBy {
     Region,
     ElectoralUnit,
     Candidate,
     Day,
-}
-
-impl GroupBy {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "region" => Ok(GroupBy::Region),
-            "electoral_unit" => Ok(GroupBy::ElectoralUnit),
-            "candidate" => Ok(GroupBy::Candidate),
-            "day" => Ok(GroupBy::Day),
-            other => Err(format!(
-                "must be region, electoral_unit, candidate or day, not {other:?}"
-            )),
-        }
-    }
 }
 
 #[derive(Debug, Clone, QueryableByName, Serialize)]
@@ -138,10 +139,12 @@ pub fn attendance_rows(
     election_id: Uuid,
     region_id: Option<Uuid>,
     by: GroupBy,
-) -> Result<Vec<Row>, ApiError> {
+    now: DateTime<Utc>,
+) -> DbResult<Vec<Row>> {
     Ok(diesel::sql_query(grouped_sql(by))
         .bind::<SqlUuid, _>(election_id)
         .bind::<Nullable<SqlUuid>, _>(region_id)
+        .bind::<Timestamptz, _>(now)
         .load(conn)?)
 }
 
@@ -150,11 +153,13 @@ pub fn attendance_totals(
     conn: &mut PgConnection,
     election_id: Uuid,
     region_id: Option<Uuid>,
-) -> Result<Figures, ApiError> {
+    now: DateTime<Utc>,
+) -> DbResult<Figures> {
     Ok(
         diesel::sql_query(format!("{SCOPED_MEETINGS}\nSELECT {FIGURES} FROM m"))
             .bind::<SqlUuid, _>(election_id)
             .bind::<Nullable<SqlUuid>, _>(region_id)
+            .bind::<Timestamptz, _>(now)
             .get_result(conn)?,
     )
 }
@@ -164,7 +169,8 @@ pub fn attendance_by_body(
     conn: &mut PgConnection,
     election_id: Uuid,
     region_id: Option<Uuid>,
-) -> Result<Vec<Row>, ApiError> {
+    now: DateTime<Utc>,
+) -> DbResult<Vec<Row>> {
     Ok(diesel::sql_query(format!(
         "{SCOPED_MEETINGS}
 SELECT b.body AS key, b.body AS label, NULL::text AS kind, NULL::text AS parent, {FIGURES}
@@ -176,6 +182,7 @@ SELECT b.body AS key, b.body AS label, NULL::text AS kind, NULL::text AS parent,
     ))
     .bind::<SqlUuid, _>(election_id)
     .bind::<Nullable<SqlUuid>, _>(region_id)
+    .bind::<Timestamptz, _>(now)
     .load(conn)?)
 }
 
@@ -204,7 +211,8 @@ pub fn overdue(
     conn: &mut PgConnection,
     election_id: Uuid,
     region_id: Option<Uuid>,
-) -> Result<Vec<Overdue>, ApiError> {
+    now: DateTime<Utc>,
+) -> DbResult<Vec<Overdue>> {
     Ok(diesel::sql_query(
         "SELECT m.id AS meeting_id, m.title, m.format, m.starts_at, m.ends_at,
                 m.ends_at + make_interval(hours => e.report_deadline_hours) AS report_due_at,
@@ -213,11 +221,12 @@ pub fn overdue(
            JOIN regions r ON r.id = m.region_path[array_length(m.region_path, 1)]
           WHERE m.election_id = $1 AND ($2::uuid IS NULL OR m.region_path @> ARRAY[$2::uuid])
             AND m.status <> 'cancelled' AND m.report_revision IS NULL
-            AND m.ends_at + make_interval(hours => e.report_deadline_hours) < now()
+            AND m.ends_at + make_interval(hours => e.report_deadline_hours) < $3
           ORDER BY m.ends_at, m.id",
     )
     .bind::<SqlUuid, _>(election_id)
     .bind::<Nullable<SqlUuid>, _>(region_id)
+    .bind::<Timestamptz, _>(now)
     .load(conn)?)
 }
 
@@ -232,7 +241,7 @@ pub struct CandidateMeetings {
     #[diesel(sql_type = Text)]
     pub electoral_unit: String,
     #[diesel(sql_type = Text)]
-    pub body: String,
+    pub body: Body,
     #[diesel(sql_type = BigInt)]
     pub meetings_planned: i64,
     #[diesel(sql_type = BigInt)]
@@ -245,7 +254,7 @@ pub fn candidate_meetings(
     election_id: Uuid,
     unit_id: Option<Uuid>,
     region_id: Option<Uuid>,
-) -> Result<Vec<CandidateMeetings>, ApiError> {
+) -> DbResult<Vec<CandidateMeetings>> {
     Ok(diesel::sql_query(
         "SELECT c.id AS candidate_id, c.full_name, u.id AS electoral_unit_id,
                 u.name AS electoral_unit, u.body,

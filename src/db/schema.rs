@@ -28,6 +28,7 @@ diesel::table! {
         late -> Bool,
         filed_at -> Timestamptz,
         filed_by -> Nullable<Uuid>,
+        filed_after_deadline -> Bool,
     }
 }
 
@@ -186,6 +187,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         reported_online_attendees -> Nullable<Int4>,
+        actors -> Array<Uuid>,
+        reach -> Array<Uuid>,
     }
 }
 

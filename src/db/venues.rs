@@ -4,9 +4,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::db::schema::{regions, venues};
-use crate::domain::capacity::{Setting, VenueFacts};
-use crate::error::ApiError;
+use super::schema::{regions, venues};
+use super::DbResult;
+use crate::domain::capacity::VenueFacts;
+use crate::domain::kinds::Setting;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = venues)]
@@ -18,21 +19,18 @@ pub struct Venue {
     pub address: String,
     pub capacity: i32,
     pub area_m2: Option<f64>,
-    pub setting: String,
+    pub setting: Setting,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl Venue {
-    pub fn facts(&self) -> Result<VenueFacts, ApiError> {
-        Ok(VenueFacts {
+    pub fn facts(&self) -> VenueFacts {
+        VenueFacts {
             capacity: self.capacity,
             area_m2: self.area_m2,
-            setting: self
-                .setting
-                .parse::<Setting>()
-                .map_err(|e| ApiError::internal(anyhow::anyhow!("stored venue setting: {e:?}")))?,
-        })
+            setting: self.setting,
+        }
     }
 }
 
@@ -46,20 +44,20 @@ pub struct VenueInsertForm {
     pub address: String,
     pub capacity: i32,
     pub area_m2: Option<f64>,
-    pub setting: String,
+    pub setting: Setting,
 }
 
-#[derive(Default, AsChangeset)]
+#[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = venues)]
 pub struct VenueUpdateForm {
     pub name: Option<String>,
     pub address: Option<String>,
     pub capacity: Option<i32>,
     pub area_m2: Option<Option<f64>>,
-    pub setting: Option<String>,
+    pub setting: Option<Setting>,
 }
 
-pub fn create(conn: &mut PgConnection, form: VenueInsertForm) -> Result<Venue, ApiError> {
+pub fn insert(conn: &mut PgConnection, form: VenueInsertForm) -> DbResult<Venue> {
     Ok(diesel::insert_into(venues::table)
         .values(form)
         .returning(Venue::as_returning())
@@ -67,21 +65,17 @@ pub fn create(conn: &mut PgConnection, form: VenueInsertForm) -> Result<Venue, A
 }
 
 /// A venue with its region's path, for scope checks.
-pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<(Venue, Vec<Uuid>), ApiError> {
-    venues::table
+pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(Venue, Vec<Uuid>)>> {
+    Ok(venues::table
         .inner_join(regions::table.on(regions::id.eq(venues::region_id)))
         .filter(venues::id.eq(id))
         .select((Venue::as_select(), regions::path))
         .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("venue"))
+        .optional()?)
 }
 
-/// Several venues with their regions' paths, locked against concurrent edits.
-pub fn find_many(
-    conn: &mut PgConnection,
-    ids: &[Uuid],
-) -> Result<Vec<(Venue, Vec<Uuid>)>, ApiError> {
+/// Several venues of one province with their regions' paths, locked against concurrent edits.
+pub fn find_many(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<(Venue, Vec<Uuid>)>> {
     Ok(venues::table
         .inner_join(regions::table.on(regions::id.eq(venues::region_id)))
         .filter(venues::id.eq_any(ids))
@@ -90,37 +84,43 @@ pub fn find_many(
         .load(conn)?)
 }
 
-pub fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Venue, ApiError> {
-    venues::table
-        .find(id)
+pub fn lock(conn: &mut PgConnection, province_id: Uuid, id: Uuid) -> DbResult<Option<Venue>> {
+    Ok(venues::table
+        .filter(venues::province_id.eq(province_id))
+        .filter(venues::id.eq(id))
         .select(Venue::as_select())
         .for_update()
         .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("venue"))
+        .optional()?)
 }
 
 pub fn update(
     conn: &mut PgConnection,
+    province_id: Uuid,
     id: Uuid,
     changes: VenueUpdateForm,
-) -> Result<Venue, ApiError> {
-    Ok(diesel::update(venues::table.find(id))
-        .set((changes, venues::updated_at.eq(diesel::dsl::now)))
-        .returning(Venue::as_returning())
-        .get_result(conn)?)
+    at: DateTime<Utc>,
+) -> DbResult<Venue> {
+    Ok(diesel::update(
+        venues::table
+            .filter(venues::province_id.eq(province_id))
+            .filter(venues::id.eq(id)),
+    )
+    .set((changes, venues::updated_at.eq(at)))
+    .returning(Venue::as_returning())
+    .get_result(conn)?)
 }
 
 pub struct VenueFilter {
     pub scope: Option<Uuid>,
     pub region_id: Option<Uuid>,
-    pub setting: Option<String>,
+    pub setting: Option<Setting>,
     pub min_capacity: Option<i32>,
     pub after: Option<Uuid>,
     pub limit: i64,
 }
 
-pub fn list(conn: &mut PgConnection, f: VenueFilter) -> Result<Vec<Venue>, ApiError> {
+pub fn list(conn: &mut PgConnection, f: VenueFilter) -> DbResult<Vec<Venue>> {
     let mut q = venues::table
         .inner_join(regions::table.on(regions::id.eq(venues::region_id)))
         .select(Venue::as_select())

@@ -5,6 +5,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::capacity::{effective_capacity, CapacityVerdict, RuleFacts, VenueFacts};
+use crate::domain::problem::{self, Code};
 
 /// A rule with the region it covers: it reaches venues whose region path contains `region_id`.
 #[derive(Debug, Clone, Copy)]
@@ -52,11 +53,11 @@ pub enum Problem {
 }
 
 impl Problem {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Problem::InPersonNotAllowed { .. } => "in_person_not_allowed",
+            Problem::InPersonNotAllowed { .. } => Code::InPersonNotAllowed,
             Problem::CapacityExceeded { .. } | Problem::OnlineCapacityExceeded { .. } => {
-                "capacity_exceeded"
+                Code::CapacityExceeded
             }
         }
     }
@@ -97,6 +98,18 @@ impl Problem {
 pub struct Assessment {
     pub sites: Vec<SiteAssessment>,
     pub problems: Vec<Problem>,
+}
+
+impl Assessment {
+    /// Rules 4 and 5 for a meeting being planned: the first problem's code, with every
+    /// problem listed under `problems`.
+    pub fn check(&self) -> Result<(), problem::Problem> {
+        match self.problems.first() {
+            None => Ok(()),
+            Some(first) => Err(problem::Problem::new(first.code(), first.describe())
+                .with(serde_json::json!({"problems": self.problems}))),
+        }
+    }
 }
 
 /// Assesses every site of a meeting over `[starts_at, ends_at)`.
@@ -158,7 +171,7 @@ pub fn assess(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::capacity::{AppliesTo, Combine, Setting};
+    use crate::domain::kinds::{AppliesTo, Combine, Setting};
     use chrono::TimeZone;
 
     fn at(hour: u32) -> DateTime<Utc> {
@@ -203,7 +216,7 @@ mod tests {
         let inside = assess(true, &[site(&[1, 2, 3], 30)], None, &rules, at(8), at(10));
         assert_eq!(inside.sites[0].verdict.effective_capacity, 20);
         assert_eq!(inside.problems.len(), 1);
-        assert_eq!(inside.problems[0].code(), "capacity_exceeded");
+        assert_eq!(inside.problems[0].code(), Code::CapacityExceeded);
         let outside = assess(true, &[site(&[1, 4, 5], 30)], None, &rules, at(8), at(10));
         assert_eq!(outside.sites[0].verdict.effective_capacity, 100);
         assert!(outside.problems.is_empty());

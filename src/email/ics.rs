@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
 use uuid::Uuid;
 
-use super::render::{ElectionInfo, MeetingLine};
+use super::model::{ElectionInfo, MeetingLine};
 
 const PRODID: &str = concat!(
     "-//voter-meetings//voter-meetings ",

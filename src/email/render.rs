@@ -2,117 +2,22 @@
 //! Times are kept in UTC until here, then written in the election's zone
 //! the way the recipient's language writes them.
 
-use std::{fmt, str::FromStr};
-
 use askama::Template;
-use chrono::{DateTime, Datelike, Offset, Utc, Weekday};
+use chrono::Utc;
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ics;
+use super::locale::{when, zone_note};
+use super::model::{AttentionLine, ElectionInfo, MeetingLine, Recipient, RenderedMail};
+use crate::domain::kinds::Locale;
 
-/// The language a candidate reads their mail in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Locale {
-    #[default]
-    Vi,
-    En,
-}
-
-impl Locale {
-    pub const ALL: [Locale; 2] = [Locale::Vi, Locale::En];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Locale::Vi => "vi",
-            Locale::En => "en",
-        }
+/// The words of each language.
+fn words(locale: Locale) -> &'static Text {
+    match locale {
+        Locale::Vi => &VI,
+        Locale::En => &EN,
     }
-
-    fn text(self) -> &'static Text {
-        match self {
-            Locale::Vi => &VI,
-            Locale::En => &EN,
-        }
-    }
-}
-
-/// A locale name that is neither `vi` nor `en`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownLocale(pub String);
-
-impl fmt::Display for UnknownLocale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown locale: {:?} (expected \"vi\" or \"en\")",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownLocale {}
-
-impl FromStr for Locale {
-    type Err = UnknownLocale;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|locale| locale.as_str() == s)
-            .ok_or_else(|| UnknownLocale(s.to_owned()))
-    }
-}
-
-/// One meeting as a candidate's mail shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MeetingLine {
-    pub meeting_id: Uuid,
-    /// The iCalendar SEQUENCE: raised each time the meeting is rescheduled or cancelled.
-    pub sequence: i32,
-    pub title: String,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub location: String,
-    pub online_join_url: Option<String>,
-    pub online: bool,
-    pub cancelled: bool,
-    pub electoral_units: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recipient {
-    pub name: String,
-    pub email: String,
-    pub locale: Locale,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ElectionInfo {
-    pub name: String,
-    pub timezone: Tz,
-}
-
-/// A planned meeting that a new or changed health rule now makes unlawful.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttentionLine {
-    pub meeting_id: Uuid,
-    pub title: String,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    /// What is wrong now, e.g. which site exceeds which capacity.
-    pub problem: String,
-}
-
-/// A mail ready for the outbox: both bodies and the optional `.ics` attachment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RenderedMail {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-    pub ics: Option<String>,
 }
 
 /// The words of a candidate's mail in one language.
@@ -259,7 +164,7 @@ pub fn schedule_mail(
     election: &ElectionInfo,
     meetings: &[MeetingLine],
 ) -> Result<RenderedMail, askama::Error> {
-    let text = to.locale.text();
+    let text = words(to.locale);
     candidate_mail(
         to,
         election,
@@ -280,7 +185,7 @@ pub fn change_notice(
     election: &ElectionInfo,
     changed: &[MeetingLine],
 ) -> Result<RenderedMail, askama::Error> {
-    let text = to.locale.text();
+    let text = words(to.locale);
     candidate_mail(
         to,
         election,
@@ -344,7 +249,7 @@ fn candidate_mail(
     meetings: &[MeetingLine],
     kind: CandidateMailKind,
 ) -> Result<RenderedMail, askama::Error> {
-    let text = to.locale.text();
+    let text = words(to.locale);
     let mut sorted: Vec<&MeetingLine> = meetings.iter().collect();
     sorted.sort_by_key(|m| (m.starts_at, m.meeting_id));
     let mail = CandidateMail {
@@ -383,78 +288,6 @@ fn meeting_view(locale: Locale, tz: Tz, meeting: &MeetingLine) -> MeetingView {
         join_is_link,
         units: meeting.electoral_units.join("; "),
         cancelled: meeting.cancelled,
-    }
-}
-
-fn zone_note(locale: Locale, tz: Tz) -> String {
-    match locale {
-        Locale::Vi => format!("Thời gian tính theo múi giờ {}.", tz.name()),
-        Locale::En => format!("All times are in the {} time zone.", tz.name()),
-    }
-}
-
-/// A meeting's time range as the language writes it, local to `tz`, with the
-/// offset named: `08:00–11:00, Thứ Hai, 10/05/2021 (GMT+7)` or
-/// `Monday 10 May 2021, 08:00–11:00 (GMT+7)`.
-fn when(locale: Locale, tz: Tz, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> String {
-    let start = starts_at.with_timezone(&tz);
-    let end = ends_at.with_timezone(&tz);
-    let start_offset = gmt_offset(start.offset().fix().local_minus_utc());
-    let end_offset = gmt_offset(end.offset().fix().local_minus_utc());
-    let start_time = start.format("%H:%M");
-    let end_time = end.format("%H:%M");
-    if start.date_naive() == end.date_naive() && start_offset == end_offset {
-        return match locale {
-            Locale::Vi => format!(
-                "{start_time}–{end_time}, {}, {} ({start_offset})",
-                vi_weekday(start.weekday()),
-                start.format("%d/%m/%Y"),
-            ),
-            Locale::En => format!(
-                "{}, {start_time}–{end_time} ({start_offset})",
-                start.format("%A %-d %B %Y"),
-            ),
-        };
-    }
-    let point = |at: &DateTime<Tz>| match locale {
-        Locale::Vi => format!(
-            "{}, {}, {}",
-            at.format("%H:%M"),
-            vi_weekday(at.weekday()),
-            at.format("%d/%m/%Y")
-        ),
-        Locale::En => at.format("%A %-d %B %Y, %H:%M").to_string(),
-    };
-    if start_offset == end_offset {
-        format!("{} – {} ({start_offset})", point(&start), point(&end))
-    } else {
-        format!(
-            "{} ({start_offset}) – {} ({end_offset})",
-            point(&start),
-            point(&end)
-        )
-    }
-}
-
-fn vi_weekday(day: Weekday) -> &'static str {
-    match day {
-        Weekday::Mon => "Thứ Hai",
-        Weekday::Tue => "Thứ Ba",
-        Weekday::Wed => "Thứ Tư",
-        Weekday::Thu => "Thứ Năm",
-        Weekday::Fri => "Thứ Sáu",
-        Weekday::Sat => "Thứ Bảy",
-        Weekday::Sun => "Chủ Nhật",
-    }
-}
-
-/// `GMT+7`, `GMT+5:30`, `GMT-3`, `GMT+0`.
-fn gmt_offset(seconds_east: i32) -> String {
-    let sign = if seconds_east < 0 { '-' } else { '+' };
-    let minutes = seconds_east.unsigned_abs() / 60;
-    match (minutes / 60, minutes % 60) {
-        (hours, 0) => format!("GMT{sign}{hours}"),
-        (hours, mins) => format!("GMT{sign}{hours}:{mins:02}"),
     }
 }
 
@@ -512,69 +345,6 @@ mod tests {
             .filter_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
             .map(str::to_owned)
             .collect()
-    }
-
-    #[test]
-    fn vietnamese_times_are_local_24_hour_with_weekday_and_day_first_date() {
-        let tz = chrono_tz::Asia::Ho_Chi_Minh;
-        let m = meeting(1);
-        assert_eq!(
-            when(Locale::Vi, tz, m.starts_at, m.ends_at),
-            "08:00–11:00, Thứ Hai, 10/05/2021 (GMT+7)"
-        );
-        let sunday = Utc.with_ymd_and_hms(2021, 5, 16, 12, 30, 0).unwrap();
-        assert_eq!(
-            when(Locale::Vi, tz, sunday, sunday + chrono::TimeDelta::hours(2)),
-            "19:30–21:30, Chủ Nhật, 16/05/2021 (GMT+7)"
-        );
-    }
-
-    #[test]
-    fn english_times_name_the_weekday_and_month() {
-        let m = meeting(1);
-        assert_eq!(
-            when(
-                Locale::En,
-                chrono_tz::Asia::Ho_Chi_Minh,
-                m.starts_at,
-                m.ends_at
-            ),
-            "Monday 10 May 2021, 08:00–11:00 (GMT+7)"
-        );
-    }
-
-    #[test]
-    fn a_meeting_past_local_midnight_shows_both_dates() {
-        let tz = chrono_tz::Asia::Ho_Chi_Minh;
-        let starts_at = Utc.with_ymd_and_hms(2021, 5, 10, 15, 0, 0).unwrap();
-        let ends_at = Utc.with_ymd_and_hms(2021, 5, 10, 18, 0, 0).unwrap();
-        assert_eq!(
-            when(Locale::Vi, tz, starts_at, ends_at),
-            "22:00, Thứ Hai, 10/05/2021 – 01:00, Thứ Ba, 11/05/2021 (GMT+7)"
-        );
-        assert_eq!(
-            when(Locale::En, tz, starts_at, ends_at),
-            "Monday 10 May 2021, 22:00 – Tuesday 11 May 2021, 01:00 (GMT+7)"
-        );
-    }
-
-    #[test]
-    fn a_meeting_across_a_daylight_saving_change_names_both_offsets() {
-        // Europe/Berlin moved from GMT+1 to GMT+2 at 01:00 UTC on 28 March 2021.
-        let starts_at = Utc.with_ymd_and_hms(2021, 3, 28, 0, 30, 0).unwrap();
-        let ends_at = Utc.with_ymd_and_hms(2021, 3, 28, 1, 30, 0).unwrap();
-        assert_eq!(
-            when(Locale::En, chrono_tz::Europe::Berlin, starts_at, ends_at),
-            "Sunday 28 March 2021, 01:30 (GMT+1) – Sunday 28 March 2021, 03:30 (GMT+2)"
-        );
-    }
-
-    #[test]
-    fn offsets_are_written_as_gmt_hours_and_minutes() {
-        assert_eq!(gmt_offset(7 * 3600), "GMT+7");
-        assert_eq!(gmt_offset(5 * 3600 + 1800), "GMT+5:30");
-        assert_eq!(gmt_offset(-3 * 3600), "GMT-3");
-        assert_eq!(gmt_offset(0), "GMT+0");
     }
 
     #[test]
@@ -787,18 +557,5 @@ mod tests {
         assert!(mail
             .text
             .contains("A public-health rule has been issued or changed. The planned"));
-    }
-
-    #[test]
-    fn locales_round_trip_through_their_stored_names() {
-        for locale in Locale::ALL {
-            assert_eq!(locale.as_str().parse::<Locale>(), Ok(locale));
-            assert_eq!(
-                serde_json::to_string(&locale).unwrap(),
-                format!("\"{}\"", locale.as_str())
-            );
-        }
-        assert_eq!(Locale::default(), Locale::Vi);
-        assert_eq!("fr".parse::<Locale>(), Err(UnknownLocale("fr".to_owned())));
     }
 }

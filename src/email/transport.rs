@@ -9,8 +9,8 @@ use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use uuid::Uuid;
 
-use super::outbox::Claimed;
 use crate::config::{redact_url, Settings};
+use crate::db::outbox::Claimed;
 
 /// The name candidates see on the calendar attachment ("lịch tiếp xúc cử tri").
 pub const ICS_FILENAME: &str = "lich-tiep-xuc-cu-tri.ics";

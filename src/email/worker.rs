@@ -9,10 +9,11 @@ use lettre::message::Mailbox;
 use rand::Rng;
 use tokio::sync::watch;
 
-use super::outbox::{self, Claimed, Lease, Outcome};
 use super::transport::{self, Mailer};
 use crate::config::{OutboxSettings, Settings};
-use crate::db::PgPool;
+use crate::db::outbox::{self, Claimed, Lease, Outcome};
+use crate::db::pool::{self, PgPool};
+use crate::db::DbError;
 
 /// Emails in flight at once: enough to hide SMTP round trips, few enough for any relay.
 const CONCURRENCY: usize = 8;
@@ -85,8 +86,8 @@ impl Worker {
 
     async fn claim(&self) -> Vec<Claimed> {
         let (limit, lease) = (self.settings.batch_size, self.lease_seconds());
-        let claimed = crate::db::run(&self.pool, move |conn| {
-            Ok(outbox::claim_due(conn, limit, lease)?)
+        let claimed: Result<_, DbError> = pool::run(&self.pool, move |conn| {
+            outbox::claim_due(conn, limit, lease)
         })
         .await;
         claimed.unwrap_or_else(|e| {
@@ -140,8 +141,8 @@ impl Worker {
     async fn record(&self, lease: Lease, outcome: Outcome) {
         loop {
             let attempt = outcome.clone();
-            let recorded = crate::db::run(&self.pool, move |conn| {
-                Ok(outbox::record(conn, lease, &attempt)?)
+            let recorded: Result<bool, DbError> = pool::run(&self.pool, move |conn| {
+                outbox::record(conn, lease, &attempt)
             })
             .await;
             match recorded {

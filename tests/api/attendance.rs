@@ -3,7 +3,7 @@ use chrono::{Duration, Utc};
 use futures::future::join_all;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::auth::Role;
+use voter_meetings::domain::kinds::Role;
 
 use crate::helpers::{spawn_app, Answer, TestApp};
 use crate::meetings::{setup, Setup};

@@ -1,5 +1,5 @@
 //! `/audit`: every mutation is recorded; only admins read it.
-use voter_meetings::auth::Role;
+use voter_meetings::domain::kinds::Role;
 
 use crate::helpers::spawn_app;
 

@@ -1,6 +1,6 @@
 //! `/elections`, electoral units and candidates.
 use serde_json::json;
-use voter_meetings::auth::Role;
+use voter_meetings::domain::kinds::Role;
 
 use crate::helpers::spawn_app;
 
@@ -73,7 +73,7 @@ async fn units_respect_seat_limits_and_body_levels() {
     let council = app
         .post(&path, &app.admin, json!({"name": "Đơn vị số 2", "body": "commune_council", "region_id": tree.district, "seats": 6}))
         .await;
-    assert_eq!(council.invalid_fields(), vec!["seats"]);
+    assert_eq!(council.invalid_fields(), vec!["region_id", "seats"]);
     let wrong_level = app
         .post(&path, &app.admin, json!({"name": "Đơn vị số 2", "body": "commune_council", "region_id": tree.district, "seats": 5}))
         .await;
@@ -92,8 +92,10 @@ async fn units_respect_seat_limits_and_body_levels() {
     .problem(404, "not_found");
 }
 
+/// SPEC §3 rule 11: units and candidates (their emails included) are admins'; an organizer
+/// reads the units of their subtree and those whose region contains theirs.
 #[actix_web::test]
-async fn organizers_manage_units_and_candidates_only_in_their_region() {
+async fn units_and_candidates_are_admins_and_organizers_read_theirs_and_those_above() {
     let app = spawn_app().await;
     let tree = app.tree().await;
     let other_district = app
@@ -103,40 +105,72 @@ async fn organizers_manage_units_and_candidates_only_in_their_region() {
     let organizer = app.token(Role::Organizer, Some(tree.district));
     let observer = app.token(Role::Observer, Some(tree.district));
     let path = format!("/elections/{election}/electoral-units");
-    let unit = app
-        .post(&path, &organizer, json!({"name": "Đơn vị số 4", "body": "district_council", "region_id": tree.district, "seats": 3}))
-        .await
-        .id();
-    app.post(&path, &organizer, json!({"name": "Đơn vị số 5", "body": "district_council", "region_id": other_district, "seats": 3}))
+    let new_unit = json!({"name": "Đơn vị số 4", "body": "district_council", "region_id": tree.district, "seats": 3});
+    app.post(&path, &organizer, new_unit.clone())
         .await
         .problem(403, "forbidden");
-    app.post(&path, &observer, json!({"name": "Đơn vị số 6", "body": "district_council", "region_id": tree.district, "seats": 3}))
+    app.post(&path, &observer, new_unit.clone())
         .await
         .problem(403, "forbidden");
+    let unit = app.post(&path, &app.admin, new_unit).await.id();
+    let provincial = app
+        .unit(election, tree.province, "province_council", "Đơn vị số 1")
+        .await;
     let foreign_unit = app
         .unit(election, other_district, "district_council", "Đơn vị số 7")
         .await;
     app.get(&format!("/electoral-units/{foreign_unit}"), &organizer)
         .await
         .problem(403, "forbidden");
+    app.get(&format!("/electoral-units/{provincial}"), &organizer)
+        .await
+        .ok(200);
+    let new_candidate = json!({"full_name": "Trần Thị B", "email": "b@example.vn", "locale": "en"});
     app.post(
-        &format!("/electoral-units/{foreign_unit}/candidates"),
+        &format!("/electoral-units/{unit}/candidates"),
         &organizer,
-        json!({"full_name": "Lê Văn C", "email": "c@example.vn"}),
+        new_candidate.clone(),
     )
     .await
     .problem(403, "forbidden");
     let candidate = app
         .post(
             &format!("/electoral-units/{unit}/candidates"),
-            &organizer,
-            json!({"full_name": "Trần Thị B", "email": "b@example.vn", "locale": "en"}),
+            &app.admin,
+            new_candidate,
         )
         .await;
     assert_eq!(candidate.ok(201)["locale"], "en");
     assert_eq!(candidate.body["status"], "active");
+    let id = candidate.id();
+    app.patch(
+        &format!("/candidates/{id}"),
+        &organizer,
+        json!({"email": "elsewhere@example.vn"}),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.get(&format!("/candidates/{id}"), &organizer)
+        .await
+        .ok(200);
+    let above = app.candidate(provincial, "Lê Văn C", "c@example.vn").await;
+    app.get(&format!("/candidates/{above}"), &organizer)
+        .await
+        .ok(200);
     let visible = app.get(&path, &observer).await;
-    assert_eq!(visible.ok(200)["items"].as_array().map(Vec::len), Some(1));
+    let mut seen: Vec<String> = visible.ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|u| u["id"].as_str().expect("id").to_owned())
+        .collect();
+    seen.sort();
+    let mut expected = vec![unit.to_string(), provincial.to_string()];
+    expected.sort();
+    assert_eq!(
+        seen, expected,
+        "its own unit and the one above, not the neighbour's"
+    );
 }
 
 #[actix_web::test]

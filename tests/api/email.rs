@@ -10,9 +10,9 @@ use icalendar::{CalendarDateTime, Component, DatePerhapsTime, Event, EventLike, 
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::auth::Role;
 use voter_meetings::config::Settings;
-use voter_meetings::email::outbox;
+use voter_meetings::domain::kinds::Role;
+use voter_meetings::email::notices;
 use voter_meetings::startup::Application;
 
 use crate::helpers::{spawn_app_with, TestApp, Tree};
@@ -505,7 +505,8 @@ async fn two_workers_on_one_database_never_send_the_same_email_twice() {
     .await;
     let second = Application::build(
         s.app.settings.clone(),
-        voter_meetings::db::pool(&s.app.database_url, 4),
+        voter_meetings::startup::pools(&s.app.settings),
+        voter_meetings::app::Clock::system(),
     )
     .expect("second instance");
     actix_web::rt::spawn(second.run_until_stopped());
@@ -871,7 +872,7 @@ async fn meeting_changes_coalesce_into_one_notice_per_active_candidate() {
         .ok(200);
 
     let mut conn = s.app.conn();
-    let queued = outbox::enqueue_meeting_changes(&mut conn, &[first, second]).expect("queued");
+    let queued = notices::meeting_changes(&mut conn, &[first, second]).expect("queued");
     assert_eq!(
         queued, 2,
         "one notice each for Minh and Hoa; none for the withdrawn"
@@ -981,16 +982,16 @@ async fn attention_notices_go_to_the_nearest_committee_up_the_tree() {
             candidates: &[],
         },
     );
-    let queued = outbox::enqueue_attention(
+    let queued = notices::attention(
         &mut conn,
         Some("Chỉ thị 15/CT-TTg"),
-        &[at_commune, at_quiet, orphan],
         &[
             (
                 at_commune,
                 "Hội trường: 80 người dự kiến > sức chứa 30".to_owned(),
             ),
             (at_quiet, "in_person_not_allowed".to_owned()),
+            (orphan, "needs_attention".to_owned()),
         ],
     )
     .expect("queued");

@@ -1,7 +1,7 @@
 //! Health checks, authentication, problem+json conventions, idempotency.
 use reqwest::Method;
 use serde_json::json;
-use voter_meetings::auth::Role;
+use voter_meetings::domain::kinds::Role;
 
 use crate::helpers::spawn_app;
 
@@ -88,7 +88,7 @@ async fn token_creation_is_validated_and_admin_only() {
     let bad = app
         .post("/tokens", &app.admin, json!({"name": "", "role": "wizard"}))
         .await;
-    assert_eq!(bad.invalid_fields(), vec!["role"]);
+    assert_eq!(bad.invalid_fields(), vec!["name", "role"]);
     let no_region = app
         .post(
             "/tokens",

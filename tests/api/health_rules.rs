@@ -1,7 +1,7 @@
 //! `/health-rules`: validation, and re-evaluation of planned meetings (SPEC §3 rule 8).
 use reqwest::Method;
 use serde_json::json;
-use voter_meetings::auth::Role;
+use voter_meetings::domain::kinds::Role;
 
 use crate::helpers::spawn_app;
 use crate::meetings::setup;

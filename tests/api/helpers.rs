@@ -8,9 +8,33 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use voter_meetings::auth::{create_token, Role};
+use voter_meetings::app::{tokens, Clock, Ctx};
 use voter_meetings::config::Settings;
+use voter_meetings::domain::kinds::Role;
+use voter_meetings::domain::scope::Caller;
 use voter_meetings::startup::Application;
+
+/// A token made directly in the database, like `voter-meetings token create`.
+fn create_token(
+    conn: &mut PgConnection,
+    name: &str,
+    role: Role,
+    region: Option<Uuid>,
+) -> voter_meetings::app::Result<(Uuid, String)> {
+    let settings = test_settings();
+    let ctx = Ctx::new(
+        voter_meetings::startup::pools(&settings),
+        settings,
+        Clock::system(),
+    );
+    let new = tokens::NewToken {
+        name: name.to_owned(),
+        role: role.as_str().to_owned(),
+        region_id: region,
+    };
+    let issued = ctx.tx_on(conn, |tx| tokens::create(tx, &Caller::system("test"), new))?;
+    Ok((issued.record.id, issued.token))
+}
 
 const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 
@@ -118,8 +142,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut conn = PgConnection::establish(&database_url).expect("connect test db");
     let (_, admin_token) =
         create_token(&mut conn, "test admin", Role::Admin, None).expect("admin token");
-    let pool = voter_meetings::db::pool(&database_url, settings.database_pool_size);
-    let app = Application::build(settings.clone(), pool).expect("build app");
+    let pools = voter_meetings::startup::pools(&settings);
+    let app = Application::build(settings.clone(), pools, Clock::system()).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {

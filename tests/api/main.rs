@@ -4,7 +4,6 @@ mod helpers;
 mod attendance;
 mod audit;
 mod cli;
-mod demo;
 mod elections;
 mod email;
 mod foundation;

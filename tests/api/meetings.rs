@@ -3,7 +3,7 @@ use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::auth::Role;
+use voter_meetings::domain::kinds::Role;
 
 use crate::helpers::{spawn_app, TestApp, Tree};
 
@@ -860,7 +860,7 @@ async fn a_site_keeps_its_id_when_only_its_numbers_change() {
 }
 
 #[actix_web::test]
-async fn organizers_plan_only_inside_their_region_and_observers_never() {
+async fn organizers_plan_at_their_venues_for_their_units_and_those_above_and_observers_never() {
     let app = spawn_app().await;
     let election = app.election().await;
     let s = setup(&app, election).await;
@@ -894,19 +894,20 @@ async fn organizers_plan_only_inside_their_region_and_observers_never() {
     app.post("/meetings", &organizer, far)
         .await
         .problem(403, "forbidden");
-    // a National Assembly unit is organized at province level, not by a commune
-    app.post(
-        "/meetings",
-        &organizer,
-        s.in_person(
-            s.hall,
-            "2021-05-11T08:00:00+07:00",
-            "2021-05-11T10:00:00+07:00",
-            50,
-        ),
-    )
-    .await
-    .problem(403, "forbidden");
+    // SPEC §3 rule 11: communes host the meetings of National Assembly candidates
+    let national = app
+        .post(
+            "/meetings",
+            &organizer,
+            s.in_person(
+                s.hall,
+                "2021-05-11T08:00:00+07:00",
+                "2021-05-11T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await
+        .id();
     app.post("/meetings", &observer, own.clone())
         .await
         .problem(403, "forbidden");
@@ -935,11 +936,18 @@ async fn organizers_plan_only_inside_their_region_and_observers_never() {
     .await
     .problem(403, "forbidden");
     let listed = app.get("/meetings", &organizer).await;
-    let items = listed.ok(200)["items"].as_array().expect("items").clone();
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["id"], mine.to_string());
+    let mut ids: Vec<String> = listed.ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["id"].as_str().expect("id").to_owned())
+        .collect();
+    ids.sort();
+    let mut expected = vec![mine.to_string(), national.to_string()];
+    expected.sort();
+    assert_eq!(ids, expected);
     let all = app.get("/meetings", &observer).await;
-    assert_eq!(all.ok(200)["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(all.ok(200)["items"].as_array().map(Vec::len), Some(3));
 }
 
 #[actix_web::test]

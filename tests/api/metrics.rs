@@ -1,7 +1,7 @@
 //! `GET /metrics`: Prometheus text for admin and observer tokens. Several test applications
 //! share the process's one recorder, so figures are checked as lower bounds.
 use reqwest::Method;
-use voter_meetings::auth::Role;
+use voter_meetings::domain::kinds::Role;
 
 use crate::attendance::{current_election, meeting};
 use crate::helpers::{spawn_app, Answer, TestApp};

@@ -1,6 +1,6 @@
 //! `/regions`: the province > district > commune tree, scope, pagination.
 use serde_json::json;
-use voter_meetings::auth::Role;
+use voter_meetings::domain::kinds::Role;
 
 use crate::helpers::spawn_app;
 

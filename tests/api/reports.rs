@@ -2,7 +2,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::auth::Role;
+use voter_meetings::domain::kinds::Role;
 
 use crate::attendance::{current_election, from_now};
 use crate::helpers::{spawn_app, TestApp};

@@ -1,0 +1,106 @@
+//! Regions: the administrative tree that scopes tokens and rolls reports up (admins create them).
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::{Result, Tx};
+use crate::db::regions::{self as db, Region, RegionFilter, RegionInsertForm};
+use crate::domain::email_address::EmailAddress;
+use crate::domain::kinds::{self, Level};
+use crate::domain::problem::{FieldErrors, Problem};
+use crate::domain::scope::Caller;
+use crate::domain::text;
+
+/// A region as asked for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRegion {
+    pub name: String,
+    pub level: String,
+    pub parent_id: Option<Uuid>,
+    pub code: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+pub fn contact_email(raw: Option<&str>) -> std::result::Result<Option<String>, String> {
+    raw.filter(|s| !s.trim().is_empty())
+        .map(EmailAddress::parse)
+        .transpose()
+        .map(|e| e.map(|e| e.as_str().to_owned()))
+}
+
+/// Creates a region under a parent of the level above.
+pub fn create(tx: &mut Tx<'_>, who: &Caller, new: NewRegion) -> Result<Region> {
+    who.ensure_admin()?;
+    let mut e = FieldErrors::new();
+    let name = e.take("name", text::name(&new.name, 200));
+    let level = e.take("level", kinds::parse::<Level>(&new.level));
+    let code = e.take("code", text::optional_name(new.code.as_deref(), 32));
+    let contact_email = e.take("contact_email", contact_email(new.contact_email.as_deref()));
+    let parent = match new.parent_id {
+        Some(pid) => db::find(tx, pid)?,
+        None => None,
+    };
+    if let Some(level) = level {
+        match (level.parent_level(), &parent, new.parent_id) {
+            (None, _, Some(_)) => e.add("parent_id", "a province has no parent"),
+            (Some(want), None, None) => {
+                e.add("parent_id", format!("a {level} needs a parent {want}"))
+            }
+            (Some(_), None, Some(_)) => e.add("parent_id", "no such region"),
+            (Some(want), Some(p), _) if p.level != want => e.add(
+                "parent_id",
+                format!(
+                    "the parent of a {level} must be a {want}, not a {}",
+                    p.level
+                ),
+            ),
+            _ => {}
+        }
+    }
+    let (name, level) = e.done(name.zip(level))?;
+    let id = Uuid::now_v7();
+    let (province_id, path) = match &parent {
+        Some(p) => (p.province_id, p.path.iter().copied().chain([id]).collect()),
+        None => (id, vec![id]),
+    };
+    let region = db::insert(
+        tx,
+        RegionInsertForm {
+            id,
+            province_id,
+            parent_id: new.parent_id,
+            level,
+            name,
+            code: code.flatten(),
+            contact_email: contact_email.flatten(),
+            path,
+        },
+    )?;
+    audit::record(
+        tx,
+        who,
+        Change {
+            action: "create",
+            entity_type: "region",
+            entity_id: region.id,
+            province_id: Some(region.province_id),
+            before: None,
+            after: audit::json(&region),
+        },
+    )?;
+    Ok(region)
+}
+
+/// A region inside the caller's subtree.
+pub fn find(tx: &mut Tx<'_>, who: &Caller, id: Uuid) -> Result<Region> {
+    let region = db::find(tx, id)?.ok_or_else(|| Problem::not_found("region"))?;
+    who.ensure_reads(&region.path)?;
+    Ok(region)
+}
+
+/// Regions inside the caller's subtree.
+pub fn list(tx: &mut Tx<'_>, who: &Caller, mut filter: RegionFilter) -> Result<Vec<Region>> {
+    filter.scope = who.scope();
+    Ok(db::list(tx, filter)?)
+}

@@ -1,0 +1,102 @@
+//! API tokens: 32 random bytes shown once, stored as their SHA-256 hash (a slow password hash
+//! buys nothing for values this long); roles and region scope come with them.
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::{Result, Tx};
+use crate::db::{self, tokens::Token};
+use crate::domain::kinds::{self, Role};
+use crate::domain::problem::{FieldErrors, Problem};
+use crate::domain::scope::Caller;
+use crate::domain::text;
+
+/// A token as asked for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+    pub role: String,
+    pub region_id: Option<Uuid>,
+}
+
+/// A new token and its secret, shown this once.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedToken {
+    #[serde(flatten)]
+    pub record: Token,
+    /// The secret to send as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+/// A new random secret: hex with a prefix that makes a leaked token easy to recognise.
+fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("vm_{}", hex::encode(bytes))
+}
+
+pub fn hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Creates a token (admins only; the CLI acts as the system admin).
+pub fn create(tx: &mut Tx<'_>, who: &Caller, new: NewToken) -> Result<IssuedToken> {
+    who.ensure_admin()?;
+    let mut e = FieldErrors::new();
+    let name = e.take("name", text::name(&new.name, 200));
+    let role = e.take("role", kinds::parse::<Role>(&new.role));
+    match (role, new.region_id) {
+        (Some(Role::Organizer), None) => e.add("region_id", "an organizer token needs a region"),
+        (Some(Role::Admin), Some(_)) => e.add(
+            "region_id",
+            "an admin token reaches every region; omit region_id",
+        ),
+        _ => {}
+    }
+    if let Some(r) = new.region_id {
+        if db::regions::find(tx, r)?.is_none() {
+            e.add("region_id", "no such region");
+        }
+    }
+    let (name, role) = e.done(name.zip(role))?;
+    let secret = new_secret();
+    let record = db::tokens::insert(
+        tx,
+        db::tokens::TokenInsertForm {
+            id: Uuid::now_v7(),
+            name: &name,
+            role,
+            region_id: new.region_id,
+            token_hash: hash(&secret),
+        },
+    )?;
+    audit::record(
+        tx,
+        who,
+        Change {
+            action: "create",
+            entity_type: "token",
+            entity_id: record.id,
+            province_id: None,
+            before: None,
+            after: audit::json(&record),
+        },
+    )?;
+    Ok(IssuedToken {
+        record,
+        token: secret,
+    })
+}
+
+/// The caller a bearer secret stands for; `None` for an unknown or revoked one.
+pub fn authenticate(tx: &mut Tx<'_>, secret: &str) -> Result<Option<Caller>> {
+    Ok(db::tokens::caller(tx, &hash(secret))?)
+}
+
+/// Checks a token role name, for the command line.
+pub fn role(raw: &str) -> std::result::Result<Role, Problem> {
+    kinds::parse::<Role>(raw).map_err(|m| Problem::field("role", m))
+}

@@ -1,0 +1,113 @@
+//! Electoral units (admins create and change them; organizers read the units of their subtree
+//! and those whose region contains theirs, SPEC §3 rule 11).
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::{elections, Result, Tx};
+use crate::db::regions;
+use crate::db::units::{self as db, ElectoralUnit, UnitFilter, UnitInsertForm};
+use crate::domain::kinds::{self, Body};
+use crate::domain::problem::{FieldErrors, Problem};
+use crate::domain::scope::Caller;
+use crate::domain::text;
+
+/// An electoral unit as asked for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUnit {
+    pub name: String,
+    pub body: String,
+    pub region_id: Uuid,
+    pub seats: i32,
+}
+
+pub fn create(
+    tx: &mut Tx<'_>,
+    who: &Caller,
+    election_id: Uuid,
+    new: NewUnit,
+) -> Result<ElectoralUnit> {
+    who.ensure_admin()?;
+    elections::find(tx, election_id)?;
+    let mut e = FieldErrors::new();
+    let name = e.take("name", text::name(&new.name, 200));
+    let body = e.take("body", kinds::parse::<Body>(&new.body));
+    if let Some(b) = body {
+        if !(1..=b.max_seats()).contains(&new.seats) {
+            e.add(
+                "seats",
+                format!(
+                    "a {b} unit elects 1 to {} deputies (election law, Art. 10)",
+                    b.max_seats()
+                ),
+            );
+        }
+    }
+    let region = regions::find(tx, new.region_id)?;
+    match (&region, body) {
+        (None, _) => e.add("region_id", "no such region"),
+        (Some(r), Some(b)) if !b.allowed_levels().contains(&r.level) => e.add(
+            "region_id",
+            format!("a {b} unit cannot be placed in a {}", r.level),
+        ),
+        _ => {}
+    }
+    let ((name, body), region) = e.done(name.zip(body).zip(region))?;
+    let unit = db::insert(
+        tx,
+        UnitInsertForm {
+            id: Uuid::now_v7(),
+            province_id: region.province_id,
+            election_id,
+            region_id: region.id,
+            name,
+            body,
+            seats: new.seats,
+        },
+    )?;
+    audit::record(
+        tx,
+        who,
+        Change {
+            action: "create",
+            entity_type: "electoral_unit",
+            entity_id: unit.id,
+            province_id: Some(unit.province_id),
+            before: None,
+            after: audit::json(&unit),
+        },
+    )?;
+    Ok(unit)
+}
+
+/// A unit the caller may read, with its region's path.
+pub fn find(tx: &mut Tx<'_>, who: &Caller, id: Uuid) -> Result<(ElectoralUnit, Vec<Uuid>)> {
+    let (unit, path) = db::find(tx, id)?.ok_or_else(|| Problem::not_found("electoral unit"))?;
+    if !who.reads_unit(&path) {
+        return Err(Problem::forbidden("this electoral unit is outside your region").into());
+    }
+    Ok((unit, path))
+}
+
+pub fn list(
+    tx: &mut Tx<'_>,
+    who: &Caller,
+    election_id: Uuid,
+    region_id: Option<Uuid>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ElectoralUnit>> {
+    elections::find(tx, election_id)?;
+    let scope = who.scope().map(|r| (r, who.region_path.clone()));
+    Ok(db::list(
+        tx,
+        UnitFilter {
+            election_id,
+            scope,
+            region_id,
+            after,
+            limit,
+        },
+    )?)
+}

@@ -1,0 +1,66 @@
+//! API tokens, stored only as SHA-256 hashes of the secret.
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::schema::{api_tokens, regions};
+use super::DbResult;
+use crate::domain::kinds::Role;
+use crate::domain::scope::Caller;
+
+#[derive(Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct TokenInsertForm<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub role: Role,
+    pub region_id: Option<Uuid>,
+    pub token_hash: Vec<u8>,
+}
+
+/// A token as admins see it: never the secret.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = api_tokens)]
+pub struct Token {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub region_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+pub fn insert(conn: &mut PgConnection, form: TokenInsertForm<'_>) -> DbResult<Token> {
+    Ok(diesel::insert_into(api_tokens::table)
+        .values(form)
+        .returning(Token::as_returning())
+        .get_result(conn)?)
+}
+
+/// A live token's id, name, role, region and the region's path.
+type TokenRow = (Uuid, String, Role, Option<Uuid>, Option<Vec<Uuid>>);
+
+/// The caller a live token stands for, with its region's path.
+pub fn caller(conn: &mut PgConnection, token_hash: &[u8]) -> DbResult<Option<Caller>> {
+    let row: Option<TokenRow> = api_tokens::table
+        .left_join(regions::table.on(regions::id.nullable().eq(api_tokens::region_id)))
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .select((
+            api_tokens::id,
+            api_tokens::name,
+            api_tokens::role,
+            api_tokens::region_id,
+            regions::path.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(id, name, role, region_id, path)| Caller {
+        id,
+        name,
+        role,
+        region_id,
+        region_path: path.unwrap_or_default(),
+    }))
+}

@@ -1,0 +1,54 @@
+//! `GET /audit?entity_id=`: the audit trail (admin).
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::auth::Admin;
+use super::pagination::PageRequest;
+use super::problem::ApiError;
+use crate::app::{audit, Ctx};
+use crate::db::audit::AuditFilter;
+use crate::domain::problem::Problem;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/audit").get(list));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    entity_id: Option<Uuid>,
+    entity_type: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    q: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let page = PageRequest::parse(q.limit, q.cursor)?;
+    let after = page
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| Problem::field("cursor", "is not a cursor this API issued"))
+        })
+        .transpose()?;
+    let (entity_id, entity_type, limit) = (q.entity_id, q.entity_type, page.fetch());
+    let rows = ctx
+        .read(move |tx| {
+            let filter = AuditFilter {
+                entity_id,
+                entity_type: entity_type.clone(),
+                after,
+                limit,
+            };
+            audit::list(tx, &who, filter)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+}

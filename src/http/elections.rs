@@ -1,0 +1,198 @@
+//! `/elections`, their `/electoral-units` and the units' `/candidates`.
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::auth::{Admin, Caller};
+use super::idempotency::{run_once, Answer};
+use super::pagination::PageRequest;
+use super::problem::ApiError;
+use crate::app::candidates::{self, CandidatePatch, NewCandidate};
+use crate::app::elections::{self, NewElection};
+use crate::app::units::{self, NewUnit};
+use crate::app::Ctx;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/elections")
+            .post(create_election)
+            .get(list_elections),
+    )
+    .service(web::resource("/elections/{id}").get(get_election))
+    .service(
+        web::resource("/elections/{id}/electoral-units")
+            .post(create_unit)
+            .get(list_units),
+    )
+    .service(web::resource("/electoral-units/{id}").get(get_unit))
+    .service(
+        web::resource("/electoral-units/{id}/candidates")
+            .post(create_candidate)
+            .get(list_candidates),
+    )
+    .service(
+        web::resource("/candidates/{id}")
+            .get(get_candidate)
+            .patch(patch_candidate),
+    );
+}
+
+async fn create_election(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    body: web::Json<NewElection>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let (caller, new) = (who.clone(), body.clone());
+    run_once(&ctx, &who, &req, &body, move |tx| {
+        let election = elections::create(tx, &caller, new.clone())?;
+        Answer::created(
+            &election,
+            Some(format!("/api/v1/elections/{}", election.id)),
+        )
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list_elections(
+    _who: Caller,
+    ctx: web::Data<Ctx>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let page = PageRequest::parse(q.limit, q.cursor)?;
+    let (after, limit) = (page.after_id()?, page.fetch());
+    let rows = ctx
+        .read(move |tx| elections::list(tx, after, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+}
+
+async fn get_election(
+    _who: Caller,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "election")?;
+    let election = ctx.read(move |tx| elections::find(tx, id)).await?;
+    Ok(HttpResponse::Ok().json(election))
+}
+
+async fn create_unit(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<NewUnit>,
+) -> Result<HttpResponse, ApiError> {
+    let election_id = super::parse_id(&id, "election")?;
+    let body = body.into_inner();
+    let (caller, new) = (who.clone(), body.clone());
+    run_once(&ctx, &who, &req, &body, move |tx| {
+        let unit = units::create(tx, &caller, election_id, new.clone())?;
+        Answer::created(&unit, Some(format!("/api/v1/electoral-units/{}", unit.id)))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitQuery {
+    region_id: Option<Uuid>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list_units(
+    who: Caller,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+    q: web::Query<UnitQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let election_id = super::parse_id(&id, "election")?;
+    let q = q.into_inner();
+    let page = PageRequest::parse(q.limit, q.cursor)?;
+    let (after, limit, region_id) = (page.after_id()?, page.fetch(), q.region_id);
+    let rows = ctx
+        .read(move |tx| units::list(tx, &who, election_id, region_id, after, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+}
+
+async fn get_unit(
+    who: Caller,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "electoral unit")?;
+    let (unit, _) = ctx.read(move |tx| units::find(tx, &who, id)).await?;
+    Ok(HttpResponse::Ok().json(unit))
+}
+
+async fn create_candidate(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<NewCandidate>,
+) -> Result<HttpResponse, ApiError> {
+    let unit_id = super::parse_id(&id, "electoral unit")?;
+    let body = body.into_inner();
+    let (caller, new) = (who.clone(), body.clone());
+    run_once(&ctx, &who, &req, &body, move |tx| {
+        let candidate = candidates::create(tx, &caller, unit_id, new.clone())?;
+        Answer::created(
+            &candidate,
+            Some(format!("/api/v1/candidates/{}", candidate.id)),
+        )
+    })
+    .await
+}
+
+async fn list_candidates(
+    who: Caller,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let unit_id = super::parse_id(&id, "electoral unit")?;
+    let q = q.into_inner();
+    let page = PageRequest::parse(q.limit, q.cursor)?;
+    let (after, limit) = (page.after_id()?, page.fetch());
+    let rows = ctx
+        .read(move |tx| candidates::list(tx, &who, unit_id, after, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+}
+
+async fn get_candidate(
+    who: Caller,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "candidate")?;
+    let (candidate, _) = ctx.read(move |tx| candidates::find(tx, &who, id)).await?;
+    Ok(HttpResponse::Ok().json(candidate))
+}
+
+async fn patch_candidate(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+    body: web::Json<CandidatePatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "candidate")?;
+    let patch = body.into_inner();
+    let candidate = ctx
+        .tx(move |tx| candidates::patch(tx, &who, id, patch.clone()))
+        .await?;
+    Ok(HttpResponse::Ok().json(candidate))
+}

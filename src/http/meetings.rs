@@ -1,0 +1,224 @@
+//! `/meetings`: plan, list, read, edit (with `If-Match`) and cancel voter-contact meetings.
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::auth::{Caller, Writer};
+use super::idempotency::{run_once, Answer};
+use super::pagination::PageRequest;
+use super::problem::ApiError;
+use crate::app::meetings::{self, Expected, Meeting, MeetingPatch, NewMeeting};
+use crate::app::Ctx;
+use crate::db::meetings::MeetingFilter;
+use crate::domain::kinds::{self, Format, MeetingStatus};
+use crate::domain::problem::{Code, FieldErrors, Problem};
+use crate::domain::values::timestamp;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/meetings").post(create).get(list))
+        .service(web::resource("/meetings/{id}").get(get).patch(patch))
+        .service(web::resource("/meetings/{id}/cancel").post(cancel));
+}
+
+fn etag(m: &Meeting) -> String {
+    format!("\"{}\"", m.version)
+}
+
+async fn create(
+    Writer(who): Writer,
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    body: web::Json<NewMeeting>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let (caller, new) = (who.clone(), body.clone());
+    run_once(&ctx, &who, &req, &body, move |tx| {
+        let meeting = meetings::plan(tx, &caller, &new)?;
+        let location = format!("/api/v1/meetings/{}", meeting.id);
+        Ok(Answer::created(&meeting, Some(location))?.with_etag(etag(&meeting)))
+    })
+    .await
+}
+
+async fn get(
+    who: Caller,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "meeting")?;
+    let meeting = ctx.read(move |tx| meetings::find(tx, &who, id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(&meeting)))
+        .json(meeting))
+}
+
+/// The version an `If-Match` header names: `"3"`, `W/"3"`, or `*` for whatever is current.
+fn if_match(req: &HttpRequest) -> Result<Expected, ApiError> {
+    let raw = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::PreconditionRequired,
+                "send If-Match with the meeting's ETag (from GET) to change it",
+            )
+        })?
+        .to_str()
+        .map_err(|_| ApiError::bad_request("If-Match is not valid text"))?
+        .trim();
+    if raw == "*" {
+        return Ok(Expected::Any);
+    }
+    raw.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i32>()
+        .map(Expected::Version)
+        .map_err(|_| {
+            ApiError::new(
+                Code::VersionConflict,
+                format!("If-Match {raw} is not an ETag of this meeting"),
+            )
+        })
+}
+
+async fn patch(
+    Writer(who): Writer,
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<MeetingPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "meeting")?;
+    let expected = if_match(&req)?;
+    let patch = body.into_inner();
+    let meeting = ctx
+        .tx(move |tx| meetings::edit(tx, &who, id, expected, &patch))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(&meeting)))
+        .json(meeting))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelRequest {
+    reason: String,
+}
+
+async fn cancel(
+    Writer(who): Writer,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+    body: web::Json<CancelRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "meeting")?;
+    let reason = body.into_inner().reason;
+    let meeting = ctx
+        .tx(move |tx| meetings::cancel(tx, &who, id, &reason))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(&meeting)))
+        .json(meeting))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    election_id: Option<Uuid>,
+    electoral_unit_id: Option<Uuid>,
+    region_id: Option<Uuid>,
+    candidate_id: Option<Uuid>,
+    status: Option<String>,
+    format: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    needs_attention: Option<bool>,
+    updated_since: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+fn cursor_of(m: &Meeting) -> String {
+    format!("{}_{}", m.starts_at.timestamp_micros(), m.id)
+}
+
+fn parse_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), Problem> {
+    let bad = || Problem::field("cursor", "is not a cursor this API issued");
+    let (micros, id) = c.split_once('_').ok_or_else(bad)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+async fn list(
+    who: Caller,
+    ctx: web::Data<Ctx>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let page = PageRequest::parse(q.limit, q.cursor)?;
+    let mut e = FieldErrors::new();
+    let status = q
+        .status
+        .as_deref()
+        .and_then(|s| e.take("status", kinds::parse::<MeetingStatus>(s)));
+    let format = q
+        .format
+        .as_deref()
+        .and_then(|f| e.take("format", kinds::parse::<Format>(f)));
+    let mut time =
+        |field: &str, v: &Option<String>| v.as_deref().and_then(|s| e.take(field, timestamp(s)));
+    let from = time("from", &q.from);
+    let to = time("to", &q.to);
+    let updated_since = time("updated_since", &q.updated_since);
+    if let (Some(from), Some(to)) = (from, to) {
+        if to <= from {
+            e.add("to", "must be after from");
+        }
+    }
+    e.finish()?;
+    let after = page.cursor.as_deref().map(parse_cursor).transpose()?;
+    let filter = MeetingFilter {
+        scope: None,
+        election_id: q.election_id,
+        electoral_unit_id: q.electoral_unit_id,
+        region_id: q.region_id,
+        candidate_id: q.candidate_id,
+        status,
+        format,
+        from,
+        to,
+        needs_attention: q.needs_attention,
+        updated_since,
+        after,
+        limit: page.fetch(),
+    };
+    let rows = if page.limit > 100 {
+        ctx.report(move |tx| meetings::list(tx, &who, filter.clone()))
+            .await?
+    } else {
+        ctx.read(move |tx| meetings::list(tx, &who, filter.clone()))
+            .await?
+    };
+    Ok(HttpResponse::Ok().json(page.page(rows, cursor_of)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let at = DateTime::from_timestamp_micros(1_620_000_000_123_456).expect("time");
+        let id = Uuid::now_v7();
+        let c = format!("{}_{}", at.timestamp_micros(), id);
+        assert_eq!(parse_cursor(&c).ok(), Some((at, id)));
+        assert!(parse_cursor("12_nope").is_err());
+        assert!(parse_cursor("garbage").is_err());
+    }
+}

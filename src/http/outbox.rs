@@ -1,0 +1,67 @@
+//! `/outbox`: the admin's view of every email and its delivery attempts.
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::auth::Admin;
+use super::pagination::PageRequest;
+use super::problem::ApiError;
+use crate::app::{outbox, Ctx};
+use crate::db::outbox::OutboxFilter;
+use crate::domain::kinds::{self, OutboxStatus};
+use crate::domain::problem::Problem;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/outbox", web::get().to(list))
+        .route("/outbox/{id}", web::get().to(get));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboxQuery {
+    status: Option<String>,
+    candidate_id: Option<Uuid>,
+    recipient: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    q: web::Query<OutboxQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let status = q
+        .status
+        .as_deref()
+        .map(kinds::parse::<OutboxStatus>)
+        .transpose()
+        .map_err(|m| Problem::field("status", m))?;
+    let page = PageRequest::parse(q.limit, q.cursor)?;
+    let (candidate_id, recipient, after, limit) =
+        (q.candidate_id, q.recipient, page.after_id()?, page.fetch());
+    let rows = ctx
+        .read(move |tx| {
+            let filter = OutboxFilter {
+                status,
+                candidate_id,
+                recipient: recipient.clone(),
+                after,
+                limit,
+            };
+            outbox::list(tx, &who, filter)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+}
+
+async fn get(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "email")?;
+    let email = ctx.read(move |tx| outbox::find(tx, &who, id)).await?;
+    Ok(HttpResponse::Ok().json(email))
+}

@@ -1,0 +1,83 @@
+//! `/regions`: the administrative tree.
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::auth::{Admin, Caller};
+use super::idempotency::{run_once, Answer};
+use super::pagination::PageRequest;
+use super::problem::ApiError;
+use crate::app::regions::{self, NewRegion};
+use crate::app::Ctx;
+use crate::db::regions::RegionFilter;
+use crate::domain::kinds::{self, Level};
+use crate::domain::problem::Problem;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/regions").post(create).get(list))
+        .service(web::resource("/regions/{id}").get(get));
+}
+
+async fn create(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    body: web::Json<NewRegion>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let caller = who.clone();
+    let new = body.clone();
+    run_once(&ctx, &who, &req, &body, move |tx| {
+        let region = regions::create(tx, &caller, new.clone())?;
+        Answer::created(&region, Some(format!("/api/v1/regions/{}", region.id)))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    parent_id: Option<Uuid>,
+    level: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    who: Caller,
+    ctx: web::Data<Ctx>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let page = PageRequest::parse(q.limit, q.cursor)?;
+    let level = q
+        .level
+        .as_deref()
+        .map(kinds::parse::<Level>)
+        .transpose()
+        .map_err(|m| Problem::field("level", m))?;
+    let (parent_id, after, limit) = (q.parent_id, page.after_id()?, page.fetch());
+    let rows = ctx
+        .read(move |tx| {
+            let filter = RegionFilter {
+                scope: None,
+                parent_id,
+                level,
+                after,
+                limit,
+            };
+            regions::list(tx, &who, filter)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+}
+
+async fn get(
+    who: Caller,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "region")?;
+    let region = ctx.read(move |tx| regions::find(tx, &who, id)).await?;
+    Ok(HttpResponse::Ok().json(region))
+}

@@ -1,0 +1,78 @@
+//! Candidates' schedules: queued emails and the `.ics` feed.
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::{Caller, Writer};
+use super::idempotency::{run_once, Answer};
+use super::problem::ApiError;
+use crate::app::{schedules, Ctx};
+use crate::email::transport::ICS_FILENAME;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/candidates/{id}/schedule-email", web::post().to(queue_one))
+        .route("/elections/{id}/schedule-emails", web::post().to(queue_all))
+        .route("/candidates/{id}/schedule.ics", web::get().to(calendar));
+}
+
+async fn queue_one(
+    Writer(who): Writer,
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let candidate_id = super::parse_id(&id, "candidate")?;
+    let caller = who.clone();
+    run_once(&ctx, &who, &req, &(), move |tx| {
+        let outbox_id = schedules::queue_one(tx, &caller, candidate_id)?;
+        Answer::with_status(
+            StatusCode::ACCEPTED,
+            &json!({ "outbox_id": outbox_id }),
+            Some(format!("/api/v1/outbox/{outbox_id}")),
+        )
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FanOutQuery {
+    region_id: Option<Uuid>,
+}
+
+async fn queue_all(
+    Writer(who): Writer,
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    q: web::Query<FanOutQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let election_id = super::parse_id(&id, "election")?;
+    let region_id = q.into_inner().region_id;
+    let caller = who.clone();
+    run_once(&ctx, &who, &req, &(), move |tx| {
+        let queued = schedules::queue_all(tx, &caller, election_id, region_id)?;
+        Answer::with_status(StatusCode::ACCEPTED, &json!({ "queued": queued }), None)
+    })
+    .await
+}
+
+async fn calendar(
+    who: Caller,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let candidate_id = super::parse_id(&id, "candidate")?;
+    let calendar = ctx
+        .read(move |tx| schedules::calendar(tx, &who, candidate_id))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/calendar; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"{ICS_FILENAME}\""),
+        ))
+        .body(calendar))
+}
