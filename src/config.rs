@@ -18,6 +18,13 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     pub mail_dir: PathBuf,
     pub mail_from: String,
+    /// Where people reach the service (e.g. `https://vm.example.vn`): links in emails.
+    /// Unset: committee notices carry no link, and calendar links use the address the
+    /// request came in on.
+    pub public_url: Option<String>,
+    /// Signs candidates' calendar subscription secrets; at least 32 bytes. Changing it ends
+    /// every link (each is replaced by the next schedule email or `calendar-link` call).
+    pub calendar_link_key: String,
     pub rust_log: String,
     pub max_body_bytes: usize,
     pub scheduling: Scheduling,
@@ -32,12 +39,18 @@ pub struct Scheduling {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct OutboxSettings {
+    /// Whether this instance runs a delivery worker (others may share the database).
+    pub enabled: bool,
     pub poll_interval_ms: u64,
     pub batch_size: i64,
     pub max_attempts: i32,
     pub backoff_base_seconds: i64,
     pub backoff_max_seconds: i64,
     pub smtp_timeout_seconds: u64,
+    /// How often a worker says it is alive.
+    pub heartbeat_interval_ms: u64,
+    /// A worker silent this long is dead: the emails it held are claimed again.
+    pub dead_worker_after_ms: u64,
 }
 
 /// Never prints credentials: the database and SMTP URLs may carry passwords.
@@ -58,6 +71,7 @@ impl fmt::Debug for Settings {
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("mail_dir", &self.mail_dir)
             .field("mail_from", &self.mail_from)
+            .field("public_url", &self.public_url)
             .field("scheduling", &self.scheduling)
             .field("outbox", &self.outbox)
             .finish()

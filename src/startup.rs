@@ -1,6 +1,7 @@
 //! Builds the actix application and its background worker from typed settings. Nothing
 //! imports this module but the binary and the tests.
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -9,13 +10,34 @@ use actix_web::{web, App, HttpServer};
 use crate::app::{Clock, Ctx, Pools};
 use crate::config::Settings;
 use crate::db::pool::{self, PoolSettings};
-use crate::email::worker::Worker;
+use crate::domain::calendar_link::CalendarKey;
+use crate::email::worker::{self, Health, Worker};
 use crate::http::{self, auth::TokenCache};
 
 pub struct Application {
     port: u16,
     server: Server,
-    outbox: Worker,
+    /// `None` when this instance delivers no email (`outbox.enabled = false`).
+    outbox: Option<Arc<Worker>>,
+    health: Arc<Health>,
+}
+
+/// How long a worker whose task ended waits before it starts again.
+const WORKER_RESTART: Duration = Duration::from_secs(1);
+
+/// The settings of links in emails, checked now so that a bad one stops start-up.
+fn check_links(settings: &Settings) -> anyhow::Result<()> {
+    CalendarKey::new(&settings.calendar_link_key)
+        .map_err(|e| anyhow::anyhow!("CALENDAR_LINK_KEY {e}"))?;
+    if let Some(public) = &settings.public_url {
+        let parsed = url::Url::parse(public)
+            .map_err(|e| anyhow::anyhow!("PUBLIC_URL {public:?} is not a URL: {e}"))?;
+        anyhow::ensure!(
+            matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some(),
+            "PUBLIC_URL {public:?} must be an http(s) URL with a host"
+        );
+    }
+    Ok(())
 }
 
 /// The pools the settings ask for; connections open lazily, so this works while the
@@ -50,7 +72,11 @@ impl Application {
         clock: Clock,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        let outbox = Worker::new(pools.main.clone(), &settings)?;
+        check_links(&settings)?;
+        let worker = Worker::new(pools.main.clone(), &settings)?;
+        let outbox = settings.outbox.enabled.then(|| Arc::new(worker));
+        let health = Arc::new(Health::default());
+        let worker_health = web::Data::from(health.clone());
         http::metrics::install();
         let max_body = settings.max_body_bytes;
         let ctx = web::Data::new(Ctx::new(pools, settings, clock));
@@ -65,6 +91,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(http::metrics::track))
                 .app_data(ctx.clone())
                 .app_data(tokens.clone())
+                .app_data(worker_health.clone())
                 .app_data(http::json_config(max_body))
                 .app_data(http::path_config())
                 .app_data(http::query_config())
@@ -78,6 +105,7 @@ impl Application {
             port,
             server,
             outbox,
+            health,
         })
     }
 
@@ -86,13 +114,27 @@ impl Application {
     }
 
     /// Serves and delivers email until SIGINT/SIGTERM, then drains in-flight requests and
-    /// stops the outbox worker once its batch in flight is recorded.
+    /// stops the outbox worker once its batch in flight is recorded. A worker whose task ends
+    /// before is restarted (`/readyz` answers 503 meanwhile).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = actix_web::rt::spawn(self.outbox.run(stopped));
+        let supervisor = self.outbox.map(|outbox| {
+            let stopped_too = stopped.clone();
+            actix_web::rt::spawn(worker::supervise(
+                self.health,
+                WORKER_RESTART,
+                stopped,
+                move || {
+                    let (outbox, stopped) = (outbox.clone(), stopped_too.clone());
+                    async move { outbox.run(stopped).await }
+                },
+            ))
+        });
         let served = self.server.await;
         let _ = stop.send(true);
-        let _ = worker.await;
+        if let Some(supervisor) = supervisor {
+            let _ = supervisor.await;
+        }
         served
     }
 }

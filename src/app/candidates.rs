@@ -11,6 +11,7 @@ use crate::domain::kinds::{self, CandidateStatus, Locale};
 use crate::domain::problem::{FieldErrors, Problem};
 use crate::domain::scope::Caller;
 use crate::domain::text;
+use crate::email::notices;
 
 /// A candidate as asked for.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,6 +138,11 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: CandidatePatch) -> 
     let after = db::update(tx, current.province_id, id, changes, now)?;
     if before.status == CandidateStatus::Active && after.status == CandidateStatus::Withdrawn {
         meetings::withdraw_candidate(tx, &after)?;
+    }
+    // Whoever re-points a candidate's mail, the candidate hears of it at the old address.
+    if !before.email.eq_ignore_ascii_case(&after.email) {
+        let ctx = notices::Context::new(tx.settings(), now);
+        notices::email_changed(tx, &ctx, id, &before.email, &after.email)?;
     }
     audit::record(
         tx,

@@ -24,6 +24,7 @@ use crate::domain::problem::{Code, FieldErrors, Problem};
 use crate::domain::scope::{Caller, MeetingPlace};
 use crate::domain::text;
 use crate::domain::values::timestamp;
+use crate::email::notices;
 
 /// The title of a meeting that was given none.
 pub const DEFAULT_TITLE: &str = "Hội nghị tiếp xúc cử tri";
@@ -387,13 +388,19 @@ impl Meeting {
     }
 
     /// Whether a change moved the meeting in a way its candidates must hear of: its time,
-    /// venues, format or candidates.
+    /// venues, format, online platform or link, or candidates.
     fn rescheduled_from(&self, before: &Meeting) -> bool {
         let venues = |m: &Meeting| m.sites.iter().map(|s| s.venue_id).collect::<Vec<_>>();
+        let online = |m: &Meeting| {
+            m.online
+                .as_ref()
+                .map(|o| (o.platform.clone(), o.join_url.clone()))
+        };
         before.starts_at != self.starts_at
             || before.ends_at != self.ends_at
             || venues(before) != venues(self)
             || before.format != self.format
+            || online(before) != online(self)
             || before.candidate_ids != self.candidate_ids
     }
 }
@@ -734,11 +741,29 @@ fn book(
     Ok(())
 }
 
+/// The meeting as it was, for a notice to say what moved.
+fn before_change(before: &Meeting) -> notices::Before {
+    notices::Before {
+        starts_at: before.starts_at,
+        ends_at: before.ends_at,
+        venue_ids: before.sites.iter().map(|s| s.venue_id).collect(),
+        online: before.format == Format::Online,
+        online_platform: before.online.as_ref().and_then(|o| o.platform.clone()),
+        join_url: before.online.as_ref().and_then(|o| o.join_url.clone()),
+        candidate_ids: before.candidate_ids.clone(),
+    }
+}
+
 /// Queues the change notice to the meeting's candidates (rule 9), unless the meeting is
 /// already over: back-filling a meeting held last week tells nobody anything.
-fn notify_candidates(tx: &mut Tx<'_>, meeting: &Meeting) -> Result<()> {
+fn notify_candidates(
+    tx: &mut Tx<'_>,
+    meeting: &Meeting,
+    event: notices::MeetingEvent,
+) -> Result<()> {
     if meeting.ends_at > tx.now() {
-        crate::email::notices::meeting_changes(tx, &[meeting.id])?;
+        let ctx = notices::Context::new(tx.settings(), tx.now());
+        notices::meeting_changes(tx, &ctx, &[(meeting.id, event)])?;
     }
     Ok(())
 }
@@ -773,7 +798,7 @@ pub fn plan(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Result<Meeting> 
             after: audit::json(&meeting),
         },
     )?;
-    notify_candidates(tx, &meeting)?;
+    notify_candidates(tx, &meeting, notices::MeetingEvent::Created)?;
     Ok(meeting)
 }
 
@@ -858,7 +883,11 @@ pub fn edit(
         },
     )?;
     if after.rescheduled_from(&before) {
-        notify_candidates(tx, &after)?;
+        notify_candidates(
+            tx,
+            &after,
+            notices::MeetingEvent::Edited(before_change(&before)),
+        )?;
     }
     Ok(after)
 }
@@ -885,7 +914,13 @@ pub fn cancel(tx: &mut Tx<'_>, who: &Caller, id: Uuid, reason: &str) -> Result<M
             after: audit::json(&after),
         },
     )?;
-    notify_candidates(tx, &after)?;
+    notify_candidates(
+        tx,
+        &after,
+        notices::MeetingEvent::Cancelled {
+            candidate_ids: before.candidate_ids.clone(),
+        },
+    )?;
     Ok(after)
 }
 

@@ -14,6 +14,7 @@ use crate::db::{health_rules, venues};
 use crate::domain::assessment::{assess, RegionalRule, SitePlan};
 use crate::domain::kinds::Format;
 use crate::domain::reevaluation::{decide, AffectedMeeting, Stored, StoredSite};
+use crate::email::notices;
 
 /// The rules set in any region on the sites' paths whose period overlaps `[from, to)`.
 pub fn rules_for(
@@ -136,13 +137,11 @@ pub fn reevaluate(
             db::touch(tx, &[m.id], now)?;
         }
         if verdict.newly_flagged {
-            let summary = verdict
-                .problems
-                .iter()
-                .filter_map(|p| p["detail"].as_str())
-                .collect::<Vec<_>>()
-                .join("; ");
-            newly_flagged.push((m.id, summary));
+            newly_flagged.push(notices::Flagged {
+                meeting_id: m.id,
+                problems: fresh.problems.clone(),
+                no_active_candidate: !with_candidates.contains(&m.id),
+            });
         }
         if verdict.flagged {
             affected.push(AffectedMeeting {
@@ -154,7 +153,8 @@ pub fn reevaluate(
             });
         }
     }
-    crate::email::notices::attention(tx, rule_reference, &newly_flagged)?;
+    let ctx = notices::Context::new(tx.settings(), now);
+    notices::attention(tx, &ctx, rule_reference, &newly_flagged)?;
     Ok(affected)
 }
 

@@ -5,7 +5,7 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::kinds::{
-    AppliesTo, AttemptOutcome, Body, CandidateStatus, Combine, Format, Level, Locale,
+    AppliesTo, AttemptOutcome, Body, CandidateStatus, Combine, Format, IcsMethod, Level, Locale,
     MeetingStatus, OutboxKind, OutboxStatus, Role, Setting,
 };
 
@@ -35,6 +35,7 @@ text_column!(
     CandidateStatus,
     Combine,
     Format,
+    IcsMethod,
     Level,
     Locale,
     MeetingStatus,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz};
 use uuid::Uuid;
 
-use super::schema::{candidates, elections, electoral_units, regions};
+use super::schema::{candidates, elections, electoral_units, health_rules, regions, venues};
 use super::DbResult;
 use crate::domain::kinds::{CandidateStatus, Locale};
 
@@ -88,12 +88,15 @@ pub enum Selection<'a> {
     /// Every candidate link of these meetings, whatever the meeting's state, for active
     /// candidates only: what change notices list.
     Changed(&'a [Uuid]),
-    /// The meetings of these candidates that have not ended; cancelled ones only if asked.
+    /// The planned meetings of these candidates that have not ended at `now`, without those
+    /// they were taken off: what a schedule lists.
     Upcoming {
         candidates: &'a [Uuid],
-        with_cancelled: bool,
         now: DateTime<Utc>,
     },
+    /// Every meeting these candidates were ever on, past, cancelled and left ones included: a
+    /// calendar keeps the events that took place and drops the others by STATUS:CANCELLED.
+    Everything(&'a [Uuid]),
 }
 
 /// One (candidate, meeting) pair as a candidate's mail lists it.
@@ -119,8 +122,12 @@ pub struct LineRow {
     pub online: bool,
     #[diesel(sql_type = Bool)]
     pub cancelled: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub cancel_reason: Option<String>,
     #[diesel(sql_type = Array<Text>)]
     pub electoral_units: Vec<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
 }
 
 /// One row per (candidate, meeting), with the meeting's places and units folded in by
@@ -135,10 +142,11 @@ SELECT mc.candidate_id, m.id AS meeting_id, m.version AS sequence, m.title, m.st
                     FROM meeting_sites s JOIN venues v ON v.id = s.venue_id
                    WHERE s.meeting_id = m.id AND (s.active OR m.status = 'cancelled'))) AS location,
        m.online_join_url, m.format = 'online' AS online,
-       (m.status = 'cancelled' OR NOT mc.active) AS cancelled,
+       (m.status = 'cancelled' OR NOT mc.active) AS cancelled, m.cancel_reason,
        coalesce((SELECT array_agg(u.name ORDER BY u.name)
                    FROM meeting_units mu JOIN electoral_units u ON u.id = mu.electoral_unit_id
-                  WHERE mu.meeting_id = m.id), '{}') AS electoral_units
+                  WHERE mu.meeting_id = m.id), '{}') AS electoral_units,
+       m.updated_at
   FROM meeting_candidates mc
   JOIN meetings m ON m.id = mc.meeting_id
   JOIN candidates c ON c.id = mc.candidate_id";
@@ -155,19 +163,63 @@ pub fn candidate_meetings(
         ))
         .bind::<Array<diesel::sql_types::Uuid>, _>(meetings)
         .load(conn)?,
-        Selection::Upcoming {
-            candidates,
-            with_cancelled,
-            now,
-        } => diesel::sql_query(format!(
-            "{LINES_SQL} WHERE mc.candidate_id = ANY($1) AND m.ends_at > $3 \
-             AND ($2 OR (m.status <> 'cancelled' AND mc.active)) {order}"
+        Selection::Upcoming { candidates, now } => diesel::sql_query(format!(
+            "{LINES_SQL} WHERE mc.candidate_id = ANY($1) AND m.ends_at > $2 \
+             AND m.status = 'planned' AND mc.active {order}"
         ))
         .bind::<Array<diesel::sql_types::Uuid>, _>(candidates)
-        .bind::<Bool, _>(with_cancelled)
         .bind::<Timestamptz, _>(now)
         .load(conn)?,
+        Selection::Everything(candidates) => diesel::sql_query(format!(
+            "{LINES_SQL} WHERE mc.candidate_id = ANY($1) {order}"
+        ))
+        .bind::<Array<diesel::sql_types::Uuid>, _>(candidates)
+        .load(conn)?,
     })
+}
+
+/// Venues as a candidate's mail names them (`name, address`), by id, in name order: where a
+/// rescheduled meeting used to be.
+pub fn venue_places(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<(Uuid, String)>> {
+    Ok(venues::table
+        .filter(venues::id.eq_any(ids))
+        .order((venues::name, venues::id))
+        .select((
+            venues::id,
+            diesel::dsl::sql::<Text>("venues.name || ', ' || venues.address"),
+        ))
+        .load(conn)?)
+}
+
+/// Venue names by id.
+pub fn venue_names(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<(Uuid, String)>> {
+    Ok(venues::table
+        .filter(venues::id.eq_any(ids))
+        .select((venues::id, venues::name))
+        .load(conn)?)
+}
+
+/// A health rule as a notice names it.
+#[derive(Debug, Clone, Queryable)]
+pub struct RuleRow {
+    pub id: Uuid,
+    pub reference: Option<String>,
+    pub region: String,
+    pub effective_from: DateTime<Utc>,
+}
+
+/// Health rules by id, each with the name of the region that issued it.
+pub fn rule_names(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<RuleRow>> {
+    Ok(health_rules::table
+        .inner_join(regions::table.on(regions::id.eq(health_rules::region_id)))
+        .filter(health_rules::id.eq_any(ids))
+        .select((
+            health_rules::id,
+            health_rules::reference,
+            regions::name,
+            health_rules::effective_from,
+        ))
+        .load(conn)?)
 }
 
 /// A meeting needing attention, with its election and its organizing committee's address.
@@ -191,6 +243,9 @@ pub struct AttentionRow {
     pub timezone: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub organizer: Option<String>,
+    /// The names of the venues it is held at (none: online only).
+    #[diesel(sql_type = Array<Text>)]
+    pub venues: Vec<String>,
 }
 
 /// Each meeting with its organizer: the nearest `contact_email` walking up its `region_path`
@@ -202,7 +257,10 @@ SELECT m.id AS meeting_id, m.province_id, m.election_id, m.title, m.starts_at, m
           FROM unnest(m.region_path) WITH ORDINALITY AS p(region_id, depth)
           JOIN regions r ON r.id = p.region_id
          WHERE r.contact_email IS NOT NULL
-         ORDER BY p.depth DESC LIMIT 1) AS organizer
+         ORDER BY p.depth DESC LIMIT 1) AS organizer,
+       coalesce((SELECT array_agg(v.name ORDER BY v.name)
+                   FROM meeting_sites s JOIN venues v ON v.id = s.venue_id
+                  WHERE s.meeting_id = m.id AND s.active), '{}') AS venues
   FROM meetings m JOIN elections e ON e.id = m.election_id
  WHERE m.id = ANY($1)";
 

@@ -3,6 +3,7 @@
 //! missing row or a violated constraint means.
 pub mod attendance;
 pub mod audit;
+pub mod calendars;
 pub mod candidates;
 pub mod elections;
 mod error;

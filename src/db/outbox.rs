@@ -6,9 +6,9 @@ use diesel::sql_types::{Double, Int4, Int8, Nullable, Text, Timestamptz};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::schema::{outbox, outbox_attempts};
+use super::schema::{outbox, outbox_attempts, outbox_workers, schedule_fan_outs};
 use super::DbResult;
-use crate::domain::kinds::{AttemptOutcome, OutboxKind, OutboxStatus};
+use crate::domain::kinds::{AttemptOutcome, IcsMethod, OutboxKind, OutboxStatus};
 
 /// One email for the outbox.
 #[derive(Debug, Insertable)]
@@ -24,19 +24,31 @@ pub struct OutboxInsertForm {
     pub body_text: String,
     pub body_html: String,
     pub ics: Option<String>,
+    pub ics_method: Option<IcsMethod>,
+    pub status: OutboxStatus,
+    pub last_error: Option<String>,
+    pub fan_out_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What an email says: subject, bodies and the calendar with its iTIP method.
+pub struct Contents {
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub ics: Option<(IcsMethod, String)>,
 }
 
 impl OutboxInsertForm {
-    /// A mail with its subject and bodies, to `recipient`.
+    /// A mail to `recipient`, queued `at`, pending delivery.
     pub fn new(
         kind: OutboxKind,
         province_id: Uuid,
         recipient: String,
-        subject: String,
-        body_text: String,
-        body_html: String,
-        ics: Option<String>,
+        contents: Contents,
+        at: DateTime<Utc>,
     ) -> Self {
+        let (ics_method, ics) = contents.ics.unzip();
         Self {
             id: Uuid::now_v7(),
             province_id,
@@ -44,10 +56,42 @@ impl OutboxInsertForm {
             recipient,
             recipient_name: None,
             candidate_id: None,
-            subject,
-            body_text,
-            body_html,
+            subject: contents.subject,
+            body_text: contents.body_text,
+            body_html: contents.body_html,
             ics,
+            ics_method,
+            status: OutboxStatus::Pending,
+            last_error: None,
+            fan_out_id: None,
+            created_at: at,
+        }
+    }
+
+    /// A mail that could not be written: kept as `failed` with the reason (rule 12), so the
+    /// change that caused it still commits and an admin sees what went wrong.
+    pub fn unwritten(
+        kind: OutboxKind,
+        province_id: Uuid,
+        recipient: String,
+        error: String,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            status: OutboxStatus::Failed,
+            last_error: Some(error),
+            ..Self::new(
+                kind,
+                province_id,
+                recipient,
+                Contents {
+                    subject: String::new(),
+                    body_text: String::new(),
+                    body_html: String::new(),
+                    ics: None,
+                },
+                at,
+            )
         }
     }
 }
@@ -110,6 +154,7 @@ pub struct OutboxDetail {
     pub body_text: String,
     pub body_html: String,
     pub ics: Option<String>,
+    pub ics_method: Option<IcsMethod>,
     pub delivery_attempts: Vec<Attempt>,
 }
 
@@ -117,11 +162,13 @@ pub struct OutboxFilter {
     pub status: Option<OutboxStatus>,
     pub candidate_id: Option<Uuid>,
     pub recipient: Option<String>,
+    /// Newest first (the page after `after` is then the older emails).
+    pub newest: bool,
     pub after: Option<Uuid>,
     pub limit: i64,
 }
 
-/// Emails in id order (ids are UUIDv7: creation order).
+/// Emails in id order, oldest or newest first (ids are UUIDv7: creation order).
 pub fn list(conn: &mut PgConnection, f: OutboxFilter) -> DbResult<Vec<OutboxEntry>> {
     let mut q = outbox::table.select(OutboxEntry::as_select()).into_boxed();
     if let Some(status) = f.status {
@@ -133,24 +180,39 @@ pub fn list(conn: &mut PgConnection, f: OutboxFilter) -> DbResult<Vec<OutboxEntr
     if let Some(recipient) = f.recipient {
         q = q.filter(outbox::recipient.eq(recipient));
     }
-    if let Some(after) = f.after {
-        q = q.filter(outbox::id.gt(after));
-    }
-    Ok(q.order(outbox::id).limit(f.limit).load(conn)?)
+    q = match (f.newest, f.after) {
+        (false, Some(after)) => q.filter(outbox::id.gt(after)),
+        (true, Some(after)) => q.filter(outbox::id.lt(after)),
+        (_, None) => q,
+    };
+    q = if f.newest {
+        q.order(outbox::id.desc())
+    } else {
+        q.order(outbox::id)
+    };
+    Ok(q.limit(f.limit).load(conn)?)
 }
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<OutboxDetail>> {
-    let found: Option<(OutboxEntry, String, String, Option<String>)> = outbox::table
+    type Found = (
+        OutboxEntry,
+        String,
+        String,
+        Option<String>,
+        Option<IcsMethod>,
+    );
+    let found: Option<Found> = outbox::table
         .find(id)
         .select((
             OutboxEntry::as_select(),
             outbox::body_text,
             outbox::body_html,
             outbox::ics,
+            outbox::ics_method,
         ))
         .first(conn)
         .optional()?;
-    let Some((entry, body_text, body_html, ics)) = found else {
+    let Some((entry, body_text, body_html, ics, ics_method)) = found else {
         return Ok(None);
     };
     let delivery_attempts = outbox_attempts::table
@@ -163,8 +225,38 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<OutboxDetail>>
         body_text,
         body_html,
         ics,
+        ics_method,
         delivery_attempts,
     }))
+}
+
+/// Sends a failed email back to pending, due now; its attempts are kept, and the attempt
+/// limit counts from here. `None` when there is no such email.
+pub fn retry(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(OutboxStatus, OutboxEntry)>> {
+    let Some(status) = outbox::table
+        .find(id)
+        .select(outbox::status)
+        .for_update()
+        .first::<OutboxStatus>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    if status == OutboxStatus::Failed {
+        diesel::update(outbox::table.find(id))
+            .set((
+                outbox::status.eq(OutboxStatus::Pending),
+                outbox::next_attempt_at.eq(diesel::dsl::now),
+                outbox::attempts_before_retry.eq(outbox::attempts),
+                outbox::claimed_by.eq(None::<Uuid>),
+            ))
+            .execute(conn)?;
+    }
+    let entry = outbox::table
+        .find(id)
+        .select(OutboxEntry::as_select())
+        .first(conn)?;
+    Ok(Some((status, entry)))
 }
 
 /// An email the worker has claimed for one delivery attempt.
@@ -184,9 +276,14 @@ pub struct Claimed {
     pub body_html: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub ics: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub ics_method: Option<IcsMethod>,
     /// Attempts made before this one.
     #[diesel(sql_type = Int4)]
     pub attempts: i32,
+    /// Attempts made before an admin's retry: the attempt limit counts from there.
+    #[diesel(sql_type = Int4)]
+    pub attempts_before_retry: i32,
     /// The lease: the row is this worker's until then, and its outcome is recorded only
     /// while the row still carries this value (a worker whose lease ran out and was
     /// re-claimed elsewhere cannot overwrite the other's outcome).
@@ -194,27 +291,69 @@ pub struct Claimed {
     pub lease_until: DateTime<Utc>,
 }
 
-/// Claims up to `limit` due emails in one short statement: rows another worker holds are
-/// skipped (`SKIP LOCKED`), and the claimed rows' `next_attempt_at` moves `lease_seconds`
-/// ahead, so no other worker takes them while this one sends, and a crashed worker's rows
-/// fall due again when the lease ends. Diesel cannot put a locking clause in a subquery.
+/// Says worker `worker_id` is alive (registering it the first time).
+pub fn heartbeat(conn: &mut PgConnection, worker_id: Uuid) -> DbResult<()> {
+    diesel::insert_into(outbox_workers::table)
+        .values(outbox_workers::id.eq(worker_id))
+        .on_conflict(outbox_workers::id)
+        .do_update()
+        .set(outbox_workers::heartbeat_at.eq(diesel::dsl::now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A worker that stops cleanly leaves; so do workers silent for a day (long dead).
+pub fn deregister(conn: &mut PgConnection, worker_id: Uuid) -> DbResult<()> {
+    diesel::delete(outbox_workers::table.find(worker_id)).execute(conn)?;
+    diesel::sql_query("DELETE FROM outbox_workers WHERE heartbeat_at < now() - interval '1 day'")
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Makes the emails held by dead workers (silent for `dead_after_seconds`, or gone) due again
+/// at once instead of when their leases end: after a crash, delivery resumes within seconds.
+/// A send such a worker made but never recorded is repeated once, with the same Message-ID.
+pub fn release_dead(
+    conn: &mut PgConnection,
+    worker_id: Uuid,
+    dead_after_seconds: f64,
+) -> DbResult<usize> {
+    Ok(diesel::sql_query(
+        "UPDATE outbox o SET next_attempt_at = now(), claimed_by = NULL
+          WHERE o.status = 'pending' AND o.claimed_by IS NOT NULL AND o.claimed_by <> $1
+            AND NOT EXISTS (SELECT 1 FROM outbox_workers w
+                             WHERE w.id = o.claimed_by
+                               AND w.heartbeat_at > now() - make_interval(secs => $2))",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(worker_id)
+    .bind::<Double, _>(dead_after_seconds)
+    .execute(conn)?)
+}
+
+/// Claims up to `limit` due emails for `worker_id` in one short statement: rows another
+/// worker holds are skipped (`SKIP LOCKED`), and the claimed rows' `next_attempt_at` moves
+/// `lease_seconds` ahead, so no other worker takes them while this one sends; if this worker
+/// dies, its heartbeat stops and [`release_dead`] hands them on (the lease is the last resort).
+/// Diesel cannot put a locking clause in a subquery.
 pub fn claim_due(
     conn: &mut PgConnection,
+    worker_id: Uuid,
     limit: i64,
     lease_seconds: f64,
 ) -> DbResult<Vec<Claimed>> {
     Ok(diesel::sql_query(
-        "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2)
+        "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2), claimed_by = $3
           WHERE id IN (SELECT id FROM outbox
                         WHERE status = 'pending' AND next_attempt_at <= now()
                         ORDER BY next_attempt_at
                         LIMIT $1
                         FOR UPDATE SKIP LOCKED)
-         RETURNING id, recipient, recipient_name, subject, body_text, body_html, ics, attempts,
-                   next_attempt_at AS lease_until",
+         RETURNING id, recipient, recipient_name, subject, body_text, body_html, ics, ics_method,
+                   attempts, attempts_before_retry, next_attempt_at AS lease_until",
     )
     .bind::<Int8, _>(limit)
     .bind::<Double, _>(lease_seconds)
+    .bind::<diesel::sql_types::Uuid, _>(worker_id)
     .load(conn)?)
 }
 
@@ -285,6 +424,7 @@ pub fn record(conn: &mut PgConnection, lease: Lease, outcome: &Outcome) -> DbRes
                     .set((
                         outbox::attempts.eq(attempt),
                         outbox::last_error.eq(error),
+                        outbox::claimed_by.eq(None::<Uuid>),
                         outbox::next_attempt_at.eq(diesel::dsl::sql::<Timestamptz>(
                             "now() + make_interval(secs => ",
                         )
@@ -333,4 +473,113 @@ pub fn count_by_status(conn: &mut PgConnection) -> DbResult<Vec<(OutboxStatus, i
         .group_by(outbox::status)
         .select((outbox::status, diesel::dsl::count_star()))
         .load(conn)?)
+}
+
+/// Serializes schedule fan-outs for one election and region until the transaction ends.
+pub fn lock_fan_out(
+    conn: &mut PgConnection,
+    election_id: Uuid,
+    region_id: Option<Uuid>,
+) -> DbResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 727403))")
+        .bind::<Text, _>(format!(
+            "fan-out {election_id} {}",
+            region_id.map(|r| r.to_string()).unwrap_or_default()
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The latest fan-out for this election and region, with how many of its emails are still
+/// pending.
+pub fn latest_fan_out(
+    conn: &mut PgConnection,
+    election_id: Uuid,
+    region_id: Option<Uuid>,
+) -> DbResult<Option<(Uuid, i64)>> {
+    let mut q = schedule_fan_outs::table
+        .filter(schedule_fan_outs::election_id.eq(election_id))
+        .select(schedule_fan_outs::id)
+        .into_boxed();
+    q = match region_id {
+        Some(r) => q.filter(schedule_fan_outs::region_id.eq(r)),
+        None => q.filter(schedule_fan_outs::region_id.is_null()),
+    };
+    let Some(id) = q
+        .order(schedule_fan_outs::created_at.desc())
+        .first::<Uuid>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let pending = outbox::table
+        .filter(outbox::fan_out_id.eq(id))
+        .filter(outbox::status.eq(OutboxStatus::Pending))
+        .count()
+        .get_result(conn)?;
+    Ok(Some((id, pending)))
+}
+
+/// Records a fan-out; its emails carry its id.
+pub fn insert_fan_out(
+    conn: &mut PgConnection,
+    id: Uuid,
+    election_id: Uuid,
+    region_id: Option<Uuid>,
+    province_id: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> DbResult<()> {
+    diesel::insert_into(schedule_fan_outs::table)
+        .values((
+            schedule_fan_outs::id.eq(id),
+            schedule_fan_outs::election_id.eq(election_id),
+            schedule_fan_outs::region_id.eq(region_id),
+            schedule_fan_outs::province_id.eq(province_id),
+            schedule_fan_outs::queued.eq(0),
+            schedule_fan_outs::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_fan_out_queued(conn: &mut PgConnection, id: Uuid, queued: usize) -> DbResult<()> {
+    diesel::update(schedule_fan_outs::table.find(id))
+        .set(schedule_fan_outs::queued.eq(i32::try_from(queued).unwrap_or(i32::MAX)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Of these candidates, those with a schedule email still pending, or (with `since`) one
+/// pending or sent since then.
+pub fn with_schedule(
+    conn: &mut PgConnection,
+    candidate_ids: &[Uuid],
+    since: Option<DateTime<Utc>>,
+) -> DbResult<Vec<Uuid>> {
+    let mut q = outbox::table
+        .filter(outbox::candidate_id.eq_any(candidate_ids))
+        .filter(outbox::kind.eq(OutboxKind::Schedule))
+        .select(outbox::candidate_id.assume_not_null())
+        .distinct()
+        .into_boxed();
+    q = match since {
+        None => q.filter(outbox::status.eq(OutboxStatus::Pending)),
+        Some(since) => q
+            .filter(outbox::status.ne(OutboxStatus::Failed))
+            .filter(outbox::created_at.gt(since)),
+    };
+    Ok(q.load(conn)?)
+}
+
+/// When the candidate's latest schedule email that was not given up on was queued.
+pub fn last_schedule_at(
+    conn: &mut PgConnection,
+    candidate_id: Uuid,
+) -> DbResult<Option<DateTime<Utc>>> {
+    Ok(outbox::table
+        .filter(outbox::candidate_id.eq(candidate_id))
+        .filter(outbox::kind.eq(OutboxKind::Schedule))
+        .filter(outbox::status.ne(OutboxStatus::Failed))
+        .select(diesel::dsl::max(outbox::created_at))
+        .first::<Option<DateTime<Utc>>>(conn)?)
 }

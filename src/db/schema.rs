@@ -48,6 +48,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_links (province_id, candidate_id) {
+        province_id -> Uuid,
+        candidate_id -> Uuid,
+        nonce -> Text,
+        secret_hash -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     candidates (id) {
         id -> Uuid,
         province_id -> Uuid,
@@ -210,6 +220,10 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
+        ics_method -> Nullable<Text>,
+        claimed_by -> Nullable<Uuid>,
+        attempts_before_retry -> Int4,
+        fan_out_id -> Nullable<Uuid>,
     }
 }
 
@@ -225,6 +239,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    outbox_workers (id) {
+        id -> Uuid,
+        started_at -> Timestamptz,
+        heartbeat_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     regions (id) {
         id -> Uuid,
         province_id -> Uuid,
@@ -236,6 +258,17 @@ diesel::table! {
         path -> Array<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    schedule_fan_outs (id) {
+        id -> Uuid,
+        election_id -> Uuid,
+        region_id -> Nullable<Uuid>,
+        province_id -> Nullable<Uuid>,
+        queued -> Int4,
+        created_at -> Timestamptz,
     }
 }
 
@@ -257,6 +290,8 @@ diesel::table! {
 diesel::joinable!(api_tokens -> regions (region_id));
 diesel::joinable!(attendance_reports -> meetings (meeting_id));
 diesel::joinable!(attendance_reports -> regions (province_id));
+diesel::joinable!(calendar_links -> candidates (candidate_id));
+diesel::joinable!(calendar_links -> regions (province_id));
 diesel::joinable!(candidates -> electoral_units (electoral_unit_id));
 diesel::joinable!(candidates -> regions (province_id));
 diesel::joinable!(electoral_units -> elections (election_id));
@@ -277,11 +312,13 @@ diesel::joinable!(outbox -> candidates (candidate_id));
 diesel::joinable!(outbox -> regions (province_id));
 diesel::joinable!(outbox_attempts -> outbox (outbox_id));
 diesel::joinable!(outbox_attempts -> regions (province_id));
+diesel::joinable!(schedule_fan_outs -> elections (election_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     attendance_reports,
     audit_log,
+    calendar_links,
     candidates,
     elections,
     electoral_units,
@@ -293,6 +330,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     meetings,
     outbox,
     outbox_attempts,
+    outbox_workers,
     regions,
+    schedule_fan_outs,
     venues,
 );

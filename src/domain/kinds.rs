@@ -156,8 +156,25 @@ stored_enum!(
 
 stored_enum!(
     /// Why an email was written.
-    OutboxKind { Schedule, MeetingChange, RuleAttention }
+    OutboxKind { Schedule, MeetingChange, RuleAttention, EmailChanged }
 );
+
+stored_enum!(
+    /// The iTIP method of a calendar attachment (RFC 5546): a schedule is published, a new or
+    /// changed meeting is a request, a cancelled one a cancellation.
+    IcsMethod { Publish, Request, Cancel }
+);
+
+impl IcsMethod {
+    /// As iCalendar and the attachment's Content-Type write it.
+    pub fn itip(self) -> &'static str {
+        match self {
+            IcsMethod::Publish => "PUBLISH",
+            IcsMethod::Request => "REQUEST",
+            IcsMethod::Cancel => "CANCEL",
+        }
+    }
+}
 
 stored_enum!(
     /// An email's delivery state.
@@ -195,6 +212,7 @@ mod tests {
         check::<Format>();
         check::<MeetingStatus>();
         check::<OutboxKind>();
+        check::<IcsMethod>();
         check::<OutboxStatus>();
         check::<AttemptOutcome>();
     }

@@ -3,6 +3,7 @@
 pub mod assessment;
 pub mod attendance_report;
 pub mod booking;
+pub mod calendar_link;
 pub mod campaign_window;
 pub mod capacity;
 pub mod check_in;

@@ -46,6 +46,8 @@ pub enum Code {
     MeetingNotPlanned,
     MeetingEnded,
     CandidateWithdrawn,
+    ScheduleEmailTooSoon,
+    EmailNotFailed,
 }
 
 impl Code {
@@ -68,7 +70,7 @@ impl Code {
             MethodNotAllowed => 405,
             RequestTimeout => 408,
             AlreadyExists | CandidateConflict | VenueConflict | CapacityReached | ReportExists
-            | MeetingCancelled | MeetingNotPlanned => 409,
+            | MeetingCancelled | MeetingNotPlanned | EmailNotFailed => 409,
             PayloadTooLarge => 413,
             UriTooLong => 414,
             UnsupportedMediaType => 415,
@@ -85,7 +87,7 @@ impl Code {
             | CandidateWithdrawn => 422,
             PreconditionRequired => 428,
             VersionConflict => 412,
-            RateLimited => 429,
+            RateLimited | ScheduleEmailTooSoon => 429,
             HeadersTooLarge => 431,
             Unavailable | ConnectionLost | Retry | Timeout => 503,
             InternalError => 500,
@@ -132,6 +134,8 @@ impl Code {
             MeetingNotPlanned => "changing, cancelling or checking in to a meeting that is cancelled or held",
             MeetingEnded => "cancelling or rescheduling a meeting that has ended, by anyone but an admin (rule 15)",
             CandidateWithdrawn => "a schedule email or calendar link for a withdrawn candidate",
+            ScheduleEmailTooSoon => "a schedule email for a candidate who was sent one less than an hour ago; only an admin may send another (with `Retry-After`)",
+            EmailNotFailed => "retrying an email that is not `failed` (`status` says what it is)",
         }
     }
 

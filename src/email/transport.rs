@@ -1,19 +1,21 @@
-//! Delivery of one email: over SMTP with lettre, or as an `.eml` file when no SMTP server is
+//! How a message leaves: over SMTP with lettre, or as an `.eml` file when no SMTP server is
 //! configured. Injected into the worker, never global, so tests choose their own.
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use lettre::message::header::ContentType;
-use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use uuid::Uuid;
 
 use crate::config::{redact_url, Settings};
-use crate::db::outbox::Claimed;
 
-/// The name candidates see on the calendar attachment ("lịch tiếp xúc cử tri").
-pub const ICS_FILENAME: &str = "lich-tiep-xuc-cu-tri.ics";
+/// Why a message was not handed over, and whether trying again can help: an SMTP server's
+/// permanent refusal (5xx, e.g. an unknown mailbox) never turns into a success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    pub permanent: bool,
+    pub detail: String,
+}
 
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -34,13 +36,24 @@ impl Mailer {
     }
 
     /// Hands one message over; `id` names the file when writing files.
-    pub async fn send(&self, id: Uuid, message: Message) -> anyhow::Result<()> {
+    pub async fn send(&self, id: Uuid, message: Message) -> Result<(), SendError> {
         match self {
-            Mailer::Smtp(transport) => {
-                transport.send(message).await?;
-                Ok(())
+            Mailer::Smtp(transport) => match transport.send(message).await {
+                Ok(_) => Ok(()),
+                Err(e) => Err(SendError {
+                    permanent: e.is_permanent(),
+                    detail: format!("{e:#}"),
+                }),
+            },
+            // A full or read-only disk may recover: worth another try.
+            Mailer::Files(dir) => {
+                write_eml(dir, id, &message.formatted())
+                    .await
+                    .map_err(|e| SendError {
+                        permanent: false,
+                        detail: format!("{e:#}"),
+                    })
             }
-            Mailer::Files(dir) => write_eml(dir, id, &message.formatted()).await,
         }
     }
 }
@@ -70,97 +83,9 @@ async fn write_eml(dir: &Path, id: Uuid, bytes: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
 }
 
-/// The stable Message-ID of an outbox row: a resend after a crash is the same message.
-pub fn message_id(outbox_id: Uuid) -> String {
-    format!("<{outbox_id}@voter-meetings>")
-}
-
-/// The MIME message: multipart/alternative (text, HTML), inside multipart/mixed with the
-/// `.ics` attachment when there is one. lettre encodes non-ASCII names and subjects (RFC 2047)
-/// and bodies (quoted-printable or base64).
-pub fn message(from: &Mailbox, mail: &Claimed) -> anyhow::Result<Message> {
-    let address = mail
-        .recipient
-        .parse()
-        .with_context(|| format!("recipient {:?} is not an address", mail.recipient))?;
-    let builder = Message::builder()
-        .from(from.clone())
-        .to(Mailbox::new(mail.recipient_name.clone(), address))
-        .subject(mail.subject.as_str())
-        .message_id(Some(message_id(mail.id)));
-    let bodies = MultiPart::alternative_plain_html(mail.body_text.clone(), mail.body_html.clone());
-    let message = match &mail.ics {
-        None => builder.multipart(bodies)?,
-        Some(ics) => builder.multipart(MultiPart::mixed().multipart(bodies).singlepart(
-            Attachment::new(ICS_FILENAME.to_owned()).body(
-                ics.clone(),
-                ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")?,
-            ),
-        ))?,
-    };
-    Ok(message)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
-
-    fn claimed(ics: Option<&str>) -> Claimed {
-        Claimed {
-            id: Uuid::from_u128(42),
-            recipient: "nhung@example.vn".to_owned(),
-            recipient_name: Some("Nguyễn Thị Hồng Nhung".to_owned()),
-            subject: "Lịch tiếp xúc cử tri – Bầu cử 2021".to_owned(),
-            body_text: "Kính gửi ông/bà Nguyễn Thị Hồng Nhung,".to_owned(),
-            body_html: "<p>Kính gửi ông/bà Nguyễn Thị Hồng Nhung,</p>".to_owned(),
-            ics: ics.map(str::to_owned),
-            attempts: 0,
-            lease_until: Utc::now(),
-        }
-    }
-
-    fn from() -> Mailbox {
-        "Ủy ban MTTQ <no-reply@voter-meetings.local>"
-            .parse()
-            .expect("mailbox")
-    }
-
-    #[test]
-    fn the_message_id_is_the_outbox_id() {
-        let raw = String::from_utf8(message(&from(), &claimed(None)).unwrap().formatted()).unwrap();
-        assert!(raw.contains("Message-ID: <00000000-0000-0000-0000-00000000002a@voter-meetings>"));
-    }
-
-    #[test]
-    fn non_ascii_headers_are_encoded_words() {
-        let raw = String::from_utf8(message(&from(), &claimed(None)).unwrap().formatted()).unwrap();
-        let headers = raw.split("\r\n\r\n").next().unwrap();
-        assert!(headers.is_ascii(), "{headers}");
-        assert!(headers.contains("=?utf-8?"), "{headers}");
-        assert!(headers.contains("<nhung@example.vn>"));
-    }
-
-    #[test]
-    fn the_calendar_is_attached_only_when_there_is_one() {
-        let plain =
-            String::from_utf8(message(&from(), &claimed(None)).unwrap().formatted()).unwrap();
-        assert!(plain.contains("multipart/alternative"));
-        assert!(!plain.contains("multipart/mixed"));
-        assert!(!plain.contains("text/calendar"));
-        let with_ics = String::from_utf8(
-            message(
-                &from(),
-                &claimed(Some("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")),
-            )
-            .unwrap()
-            .formatted(),
-        )
-        .unwrap();
-        assert!(with_ics.contains("multipart/mixed"));
-        assert!(with_ics.contains("text/calendar; charset=utf-8; method=PUBLISH"));
-        assert!(with_ics.contains("filename=\"lich-tiep-xuc-cu-tri.ics\""));
-    }
 
     #[test]
     fn every_documented_smtp_url_shape_is_accepted_and_others_are_not() {
@@ -197,12 +122,5 @@ mod tests {
         );
         assert!(error.contains("smtp://user:***@smtp.example.vn"), "{error}");
         assert!(!error.contains("hunter2"));
-    }
-
-    #[test]
-    fn a_recipient_that_is_not_an_address_is_refused() {
-        let mut bad = claimed(None);
-        bad.recipient = "not an address".to_owned();
-        assert!(message(&from(), &bad).is_err());
     }
 }

@@ -1,15 +1,24 @@
 //! The outbox worker: claims due emails, sends them outside any transaction, records each
 //! outcome, and retries failures with exponential backoff. Any number of workers (one per
-//! instance) can share a database: a row is claimed by one of them at a time.
-use std::time::Duration;
+//! instance) can share a database: a row is claimed by one of them at a time. Each run of a
+//! worker has an id and a heartbeat; when a worker dies (`kill -9`, a crash), its heartbeat
+//! stops and a live worker takes over the emails it held within `dead_worker_after_ms`, not
+//! when their leases end. A supervisor restarts a worker whose task ended, and `/readyz`
+//! answers 503 while it is down.
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use futures_util::StreamExt;
 use lettre::message::Mailbox;
 use rand::Rng;
 use tokio::sync::watch;
+use uuid::Uuid;
 
-use super::transport::{self, Mailer};
+use super::delivery;
+use super::transport::Mailer;
 use crate::config::{OutboxSettings, Settings};
 use crate::db::outbox::{self, Claimed, Lease, Outcome};
 use crate::db::pool::{self, PgPool};
@@ -31,6 +40,69 @@ pub fn retry_delay(attempt: i32, base_seconds: i64, max_seconds: i64, jitter: f6
     Duration::from_secs_f64(capped as f64 * (1.0 + jitter.clamp(0.0, 0.2)))
 }
 
+const NOT_STARTED: u8 = 0;
+const RUNNING: u8 = 1;
+const DOWN: u8 = 2;
+
+/// Whether this instance's worker is delivering, for `/readyz`.
+#[derive(Debug, Default)]
+pub struct Health {
+    state: AtomicU8,
+    restarts: AtomicU64,
+}
+
+impl Health {
+    /// A worker that ended and is not delivering until it is restarted.
+    pub fn is_down(&self) -> bool {
+        self.state.load(Ordering::SeqCst) == DOWN
+    }
+
+    /// How many times the worker was restarted.
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::SeqCst)
+    }
+
+    fn set(&self, state: u8) {
+        self.state.store(state, Ordering::SeqCst);
+    }
+}
+
+/// Runs `run()` as a task until `shutdown` turns true; a run that ends before (a panic that
+/// escaped, a bug) marks the worker down, is logged, and is started again after
+/// `restart_after`.
+pub async fn supervise<F, Fut>(
+    health: Arc<Health>,
+    restart_after: Duration,
+    mut shutdown: watch::Receiver<bool>,
+    mut run: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    loop {
+        health.set(RUNNING);
+        let ended = tokio::spawn(run()).await;
+        if *shutdown.borrow() {
+            health.set(NOT_STARTED);
+            return;
+        }
+        health.set(DOWN);
+        match ended {
+            Ok(()) => tracing::error!("outbox worker ended unexpectedly; restarting it"),
+            Err(e) => tracing::error!(error = %e, "outbox worker died; restarting it"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(restart_after) => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    return;
+                }
+            }
+        }
+        health.restarts.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 pub struct Worker {
     pool: PgPool,
     mailer: Mailer,
@@ -39,36 +111,100 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Checks `mail_from` and the SMTP URL now, so a bad setting stops start-up, not delivery.
+    /// Checks `mail_from`, the SMTP URL and the heartbeat settings now, so a bad setting stops
+    /// start-up, not delivery.
     pub fn new(pool: PgPool, settings: &Settings) -> anyhow::Result<Self> {
         let from = settings.mail_from.parse().map_err(|e| {
             anyhow::anyhow!("MAIL_FROM {:?} is not a mailbox: {e}", settings.mail_from)
         })?;
+        let outbox = &settings.outbox;
+        anyhow::ensure!(
+            outbox.heartbeat_interval_ms > 0
+                && outbox.dead_worker_after_ms >= 2 * outbox.heartbeat_interval_ms,
+            "OUTBOX__DEAD_WORKER_AFTER_MS ({}) must be at least twice OUTBOX__HEARTBEAT_INTERVAL_MS ({}), which must be positive",
+            outbox.dead_worker_after_ms,
+            outbox.heartbeat_interval_ms
+        );
         Ok(Self {
             pool,
             mailer: Mailer::from_settings(settings)?,
             from,
-            settings: settings.outbox.clone(),
+            settings: outbox.clone(),
         })
     }
 
-    /// How long a claimed row stays this worker's: well beyond the few SMTP exchanges of one
-    /// send, each bounded by the SMTP timeout, so only a crashed worker's rows fall due again.
+    /// How long a claimed row stays this worker's if its heartbeat goes on: well beyond the
+    /// few SMTP exchanges of one send, each bounded by the SMTP timeout.
     fn lease_seconds(&self) -> f64 {
         let smtp = self.settings.smtp_timeout_seconds.saturating_mul(6);
         smtp.max(300) as f64
     }
 
-    /// Delivers until `shutdown` turns true (or its sender goes away); the batch in flight is
-    /// finished first, so nothing is left half-recorded.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    fn heartbeat_interval(&self) -> Duration {
+        Duration::from_millis(self.settings.heartbeat_interval_ms)
+    }
+
+    /// Delivers as a new worker id until `shutdown` turns true (or its sender goes away); the
+    /// batch in flight is finished first, so nothing is left half-recorded. Dropping the
+    /// future (a crash, as far as the database can tell) stops the heartbeat too.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        let id = Uuid::now_v7();
+        // Rows are claimed only once others can see this worker alive.
+        while !self.beat(id).await {
+            tokio::select! {
+                () = tokio::time::sleep(self.heartbeat_interval()) => {}
+                changed = shutdown.changed() => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        return;
+                    }
+                }
+            }
+        }
+        tracing::info!(worker_id = %id, "outbox worker started");
+        tokio::select! {
+            () = self.deliver(id, shutdown) => {}
+            () = self.keep_beating(id) => {}
+        }
+        let left: Result<(), DbError> =
+            pool::run(&self.pool, move |conn| outbox::deregister(conn, id)).await;
+        if let Err(e) = left {
+            tracing::warn!(worker_id = %id, error = %e, "outbox worker could not deregister");
+        }
+        tracing::info!(worker_id = %id, "outbox worker stopped");
+    }
+
+    async fn beat(&self, id: Uuid) -> bool {
+        let beat: Result<(), DbError> =
+            pool::run(&self.pool, move |conn| outbox::heartbeat(conn, id)).await;
+        match beat {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(worker_id = %id, error = %e, "outbox: heartbeat failed");
+                false
+            }
+        }
+    }
+
+    async fn keep_beating(&self, id: Uuid) {
+        loop {
+            tokio::time::sleep(self.heartbeat_interval()).await;
+            self.beat(id).await;
+        }
+    }
+
+    async fn deliver(&self, id: Uuid, mut shutdown: watch::Receiver<bool>) {
         let idle = Duration::from_millis(self.settings.poll_interval_ms);
+        let mut released_at: Option<Instant> = None;
         while !*shutdown.borrow() {
-            let claimed = self.claim().await;
+            if released_at.is_none_or(|at| at.elapsed() >= self.heartbeat_interval()) {
+                self.release_dead(id).await;
+                released_at = Some(Instant::now());
+            }
+            let claimed = self.claim(id).await;
             // A full batch means more may be due: go again at once instead of sleeping.
             let full = i64::try_from(claimed.len()).unwrap_or(i64::MAX) >= self.settings.batch_size;
             futures_util::stream::iter(claimed)
-                .for_each_concurrent(CONCURRENCY, |mail| self.deliver(mail))
+                .for_each_concurrent(CONCURRENCY, |mail| self.send(mail))
                 .await;
             if !full {
                 tokio::select! {
@@ -81,13 +217,29 @@ impl Worker {
                 }
             }
         }
-        tracing::info!("outbox worker stopped");
     }
 
-    async fn claim(&self) -> Vec<Claimed> {
+    async fn release_dead(&self, id: Uuid) {
+        let dead_after = self.settings.dead_worker_after_ms as f64 / 1000.0;
+        let released: Result<usize, DbError> = pool::run(&self.pool, move |conn| {
+            outbox::release_dead(conn, id, dead_after)
+        })
+        .await;
+        match released {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                worker_id = %id,
+                emails = n,
+                "outbox: took over the emails of a worker that stopped"
+            ),
+            Err(e) => tracing::warn!(error = %e, "outbox: cannot look for dead workers"),
+        }
+    }
+
+    async fn claim(&self, id: Uuid) -> Vec<Claimed> {
         let (limit, lease) = (self.settings.batch_size, self.lease_seconds());
         let claimed: Result<_, DbError> = pool::run(&self.pool, move |conn| {
-            outbox::claim_due(conn, limit, lease)
+            outbox::claim_due(conn, id, limit, lease)
         })
         .await;
         claimed.unwrap_or_else(|e| {
@@ -96,31 +248,20 @@ impl Worker {
         })
     }
 
-    async fn deliver(&self, mail: Claimed) {
+    async fn send(&self, mail: Claimed) {
         let lease = mail.lease();
         let attempt = lease.attempts + 1;
-        let outcome = match transport::message(&self.from, &mail) {
-            // A message that cannot be built never will be: no point retrying.
-            Err(e) => Outcome::Failed {
-                error: format!("{e:#}"),
-            },
-            Ok(message) => match self.mailer.send(mail.id, message).await {
-                Ok(()) => Outcome::Sent,
-                Err(e) if attempt >= self.settings.max_attempts => Outcome::Failed {
-                    error: format!("{e:#}"),
-                },
-                Err(e) => Outcome::Retry {
-                    error: format!("{e:#}"),
-                    after_seconds: retry_delay(
-                        attempt,
-                        self.settings.backoff_base_seconds,
-                        self.settings.backoff_max_seconds,
-                        rand::rng().random_range(0.0..=0.2),
-                    )
-                    .as_secs_f64(),
-                },
-            },
-        };
+        let result = delivery::attempt(&self.mailer, &self.from, &mail).await;
+        let settings = &self.settings;
+        let outcome = delivery::outcome(result, &mail, settings.max_attempts, |n| {
+            retry_delay(
+                n,
+                settings.backoff_base_seconds,
+                settings.backoff_max_seconds,
+                rand::rng().random_range(0.0..=0.2),
+            )
+            .as_secs_f64()
+        });
         match &outcome {
             Outcome::Sent => tracing::debug!(outbox_id = %mail.id, attempt, "email sent"),
             Outcome::Retry {
@@ -205,10 +346,54 @@ mod tests {
 
     #[test]
     fn the_test_settings_retry_within_seconds() {
-        // config/test.toml: base 1 s, max 2 s, so outage tests recover quickly.
+        // Outage tests recover quickly because config/test.toml keeps the backoff short.
+        let outbox =
+            Settings::load_from(concat!(env!("CARGO_MANIFEST_DIR"), "/config"), Some("test"))
+                .expect("test settings")
+                .outbox;
         let delays: Vec<f64> = (1..=4)
-            .map(|a| retry_delay(a, 1, 2, 0.0).as_secs_f64())
+            .map(|a| {
+                retry_delay(
+                    a,
+                    outbox.backoff_base_seconds,
+                    outbox.backoff_max_seconds,
+                    0.0,
+                )
+                .as_secs_f64()
+            })
             .collect();
         assert_eq!(delays, vec![1.0, 2.0, 2.0, 2.0]);
+    }
+
+    #[actix_web::test]
+    async fn a_worker_whose_task_ends_is_marked_down_and_started_again() {
+        let health = Arc::new(Health::default());
+        let (stop, stopped) = watch::channel(false);
+        let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
+        let runs = Arc::new(AtomicU64::new(0));
+        let seen = health.clone();
+        let supervisor = tokio::spawn(supervise(
+            health.clone(),
+            Duration::ZERO,
+            stopped,
+            move || {
+                let run = runs.fetch_add(1, Ordering::SeqCst);
+                let (started, seen) = (started.clone(), seen.clone());
+                async move {
+                    // What the run sees of the health when it starts: the second run starts
+                    // after the first one's death was recorded.
+                    let _ = started.send((run, seen.restarts()));
+                    if run == 0 {
+                        panic!("a bug outside any one email");
+                    }
+                    std::future::pending::<()>().await;
+                }
+            },
+        ));
+        assert_eq!(starts.recv().await, Some((0, 0)));
+        assert_eq!(starts.recv().await, Some((1, 1)));
+        assert!(!health.is_down());
+        stop.send(true).expect("supervisor listening");
+        supervisor.abort();
     }
 }

@@ -3,6 +3,7 @@
 mod attendance;
 mod audit;
 pub mod auth;
+mod calendars;
 mod elections;
 mod health;
 mod health_rules;
@@ -32,6 +33,7 @@ use crate::domain::problem::{Code, Problem};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     metrics::configure(cfg);
+    calendars::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::authenticate))

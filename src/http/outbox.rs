@@ -1,4 +1,5 @@
-//! `/outbox`: the admin's view of every email and its delivery attempts.
+//! `/outbox`: the admin's view of every email and its delivery attempts, and a failed email
+//! sent again.
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -9,11 +10,12 @@ use super::problem::ApiError;
 use crate::app::{outbox, Ctx};
 use crate::db::outbox::OutboxFilter;
 use crate::domain::kinds::{self, OutboxStatus};
-use crate::domain::problem::Problem;
+use crate::domain::problem::FieldErrors;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/outbox", web::get().to(list))
-        .route("/outbox/{id}", web::get().to(get));
+        .route("/outbox/{id}", web::get().to(get))
+        .route("/outbox/{id}/retry", web::post().to(retry));
 }
 
 #[derive(Debug, Deserialize)]
@@ -22,6 +24,8 @@ struct OutboxQuery {
     status: Option<String>,
     candidate_id: Option<Uuid>,
     recipient: Option<String>,
+    /// `newest` (newest first) or `oldest` (the default).
+    order: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -32,12 +36,23 @@ async fn list(
     q: web::Query<OutboxQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let status = q
-        .status
-        .as_deref()
-        .map(kinds::parse::<OutboxStatus>)
-        .transpose()
-        .map_err(|m| Problem::field("status", m))?;
+    let mut e = FieldErrors::new();
+    let status = e.take(
+        "status",
+        q.status
+            .as_deref()
+            .map(kinds::parse::<OutboxStatus>)
+            .transpose(),
+    );
+    let newest = e.take(
+        "order",
+        match q.order.as_deref().map(str::trim) {
+            None | Some("oldest") => Ok(false),
+            Some("newest") => Ok(true),
+            Some(other) => Err(format!("must be one of newest, oldest, not {other:?}")),
+        },
+    );
+    let (status, newest) = e.done(status.zip(newest))?;
     let page = PageRequest::parse(q.limit, q.cursor)?;
     let (candidate_id, recipient, after, limit) =
         (q.candidate_id, q.recipient, page.after_id()?, page.fetch());
@@ -47,6 +62,7 @@ async fn list(
                 status,
                 candidate_id,
                 recipient: recipient.clone(),
+                newest,
                 after,
                 limit,
             };
@@ -63,5 +79,15 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = super::parse_id(&id, "email")?;
     let email = ctx.read(move |tx| outbox::find(tx, &who, id)).await?;
+    Ok(HttpResponse::Ok().json(email))
+}
+
+async fn retry(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "email")?;
+    let email = ctx.tx(move |tx| outbox::retry(tx, &who, id)).await?;
     Ok(HttpResponse::Ok().json(email))
 }

@@ -1,4 +1,4 @@
-//! Candidates' schedules: queued emails and the `.ics` feed.
+//! Candidates' schedules: queued emails, their calendar, and its subscription link.
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -9,12 +9,22 @@ use super::auth::{Caller, Writer};
 use super::idempotency::{run_once, Answer};
 use super::problem::ApiError;
 use crate::app::{schedules, Ctx};
-use crate::email::transport::ICS_FILENAME;
+use crate::email::delivery::ICS_FILENAME;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/candidates/{id}/schedule-email", web::post().to(queue_one))
         .route("/elections/{id}/schedule-emails", web::post().to(queue_all))
-        .route("/candidates/{id}/schedule.ics", web::get().to(calendar));
+        .route("/candidates/{id}/schedule.ics", web::get().to(calendar))
+        .route(
+            "/candidates/{id}/calendar-link",
+            web::post().to(calendar_link),
+        );
+}
+
+/// Where the service was reached, for links when `public_url` is not set.
+fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
 }
 
 async fn queue_one(
@@ -24,9 +34,9 @@ async fn queue_one(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let candidate_id = super::parse_id(&id, "candidate")?;
-    let caller = who.clone();
+    let (caller, base) = (who.clone(), base_url(&req));
     run_once(&ctx, &who, &req, &(), move |tx| {
-        let outbox_id = schedules::queue_one(tx, &caller, candidate_id)?;
+        let outbox_id = schedules::queue_one(tx, &caller, candidate_id, &base)?;
         Answer::with_status(
             StatusCode::ACCEPTED,
             &json!({ "outbox_id": outbox_id }),
@@ -51,12 +61,23 @@ async fn queue_all(
 ) -> Result<HttpResponse, ApiError> {
     let election_id = super::parse_id(&id, "election")?;
     let region_id = q.into_inner().region_id;
-    let caller = who.clone();
+    let (caller, base) = (who.clone(), base_url(&req));
     run_once(&ctx, &who, &req, &(), move |tx| {
-        let queued = schedules::queue_all(tx, &caller, election_id, region_id)?;
-        Answer::with_status(StatusCode::ACCEPTED, &json!({ "queued": queued }), None)
+        let fan_out = schedules::queue_all(tx, &caller, election_id, region_id, &base)?;
+        Answer::with_status(StatusCode::ACCEPTED, &fan_out, None)
     })
     .await
+}
+
+/// The iCalendar answer of a candidate's calendar.
+pub fn ics_response(calendar: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/calendar; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"{ICS_FILENAME}\""),
+        ))
+        .body(calendar)
 }
 
 async fn calendar(
@@ -68,11 +89,21 @@ async fn calendar(
     let calendar = ctx
         .read(move |tx| schedules::calendar(tx, &who, candidate_id))
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/calendar; charset=utf-8"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("inline; filename=\"{ICS_FILENAME}\""),
-        ))
-        .body(calendar))
+    Ok(ics_response(calendar))
+}
+
+async fn calendar_link(
+    Writer(who): Writer,
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let candidate_id = super::parse_id(&id, "candidate")?;
+    let base = base_url(&req);
+    let url = ctx
+        .tx(move |tx| schedules::calendar_link(tx, &who, candidate_id, &base))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "url": url })))
 }
