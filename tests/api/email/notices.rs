@@ -644,3 +644,27 @@ async fn a_new_address_for_a_candidate_is_announced_to_the_old_one() {
         .await
         .problem(403, "forbidden");
 }
+
+#[actix_web::test]
+async fn a_notice_that_cannot_be_written_is_kept_as_failed_and_the_change_goes_on() {
+    let s = scene(|settings| settings.outbox.enabled = false).await;
+    let minh = s.candidate("Đỗ Văn Minh", "minh@example.vn", "vi").await;
+    let meeting = s.meeting("Hội nghị thứ nhất", morning(3), &[minh]);
+    let mut settings = s.app.settings.clone();
+    settings.mail_from = "not a mailbox".to_owned();
+    let ctx = notices::Context::new(&settings, Utc::now());
+    let queued =
+        notices::meeting_changes(&mut s.app.conn(), &ctx, &[(meeting, MeetingEvent::Created)])
+            .expect("the change is not stopped by its mail");
+    assert_eq!(queued, 1);
+    let rows = outbox(&s.app, "").await;
+    assert_eq!(rows[0]["status"], "failed");
+    assert_eq!(rows[0]["recipient"], "minh@example.vn");
+    assert!(
+        rows[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("cannot write: MAIL_FROM")),
+        "{}",
+        rows[0]
+    );
+}
