@@ -228,7 +228,7 @@ pub fn attention_problem(problem: &AttentionProblem, tz: Tz) -> (String, String)
                 "{} không cho phép tụ tập trực tiếp tại {venue} trong thời gian hội nghị.",
                 capitalized(&rule_name(rule, tz))
             ),
-            "Đề nghị chuyển hội nghị sang hình thức trực tuyến hoặc dời sang thời gian khác."
+            "Chuyển hội nghị sang hình thức trực tuyến hoặc dời sang thời gian khác."
                 .to_owned(),
         ),
         AttentionProblem::OverCapacity {
@@ -242,7 +242,7 @@ pub fn attention_problem(problem: &AttentionProblem, tz: Tz) -> (String, String)
                 rule_name(rule, tz)
             ),
             format!(
-                "Đề nghị giảm số người dự kiến xuống không quá {allowed}, chọn địa điểm khác, hoặc chuyển sang hình thức trực tuyến."
+                "Giảm số người dự kiến xuống không quá {allowed}, chọn địa điểm khác, hoặc chuyển sang hình thức trực tuyến."
             ),
         ),
         AttentionProblem::OverCapacity {
@@ -253,20 +253,20 @@ pub fn attention_problem(problem: &AttentionProblem, tz: Tz) -> (String, String)
         } => (
             format!("{venue} dự kiến đón {expected} người, vượt sức chứa {allowed} chỗ của địa điểm."),
             format!(
-                "Đề nghị giảm số người dự kiến xuống không quá {allowed}, chọn địa điểm khác, hoặc chuyển sang hình thức trực tuyến."
+                "Giảm số người dự kiến xuống không quá {allowed}, chọn địa điểm khác, hoặc chuyển sang hình thức trực tuyến."
             ),
         ),
         AttentionProblem::OnlineOverCapacity { expected, max } => (
             format!(
                 "Phần trực tuyến dự kiến {expected} người tham gia, nhưng nền tảng chỉ cho tối đa {max} người."
             ),
-            "Đề nghị nâng giới hạn người tham gia của nền tảng hoặc giảm số người dự kiến."
+            "Nâng giới hạn người tham gia của nền tảng hoặc giảm số người dự kiến."
                 .to_owned(),
         ),
         AttentionProblem::NoActiveCandidate => (
             "Hội nghị không còn ứng cử viên nào tham dự (ứng cử viên cuối cùng đã rút)."
                 .to_owned(),
-            "Đề nghị bổ sung ứng cử viên cho hội nghị hoặc hủy hội nghị.".to_owned(),
+            "Bổ sung ứng cử viên cho hội nghị hoặc hủy hội nghị.".to_owned(),
         ),
     }
 }

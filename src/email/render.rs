@@ -948,11 +948,11 @@ mod tests {
             assert!(body.contains("Thời gian: 14:30–17:00, Thứ Tư, 12/05/2021 (GMT+7)"));
             assert!(body.contains("Địa điểm: Hội trường A"));
             assert!(body.contains("chỉ được tối đa 30 người"));
-            assert!(body.contains("Đề nghị giảm số người dự kiến xuống không quá 30"));
+            assert!(body.contains("Đề nghị: Giảm số người dự kiến xuống không quá 30"));
             assert!(body.contains(
                 "Quy định phòng, chống dịch của Tỉnh Bình Dương áp dụng từ ngày 01/05/2021 không cho phép tụ tập trực tiếp tại Hội trường A"
             ));
-            assert!(body.contains("Đề nghị chuyển hội nghị sang hình thức trực tuyến"));
+            assert!(body.contains("Đề nghị: Chuyển hội nghị sang hình thức trực tuyến"));
             assert!(body
                 .contains("https://vm.example.vn/meetings/00000000-0000-0000-0000-000000000002"));
             assert!(body.contains("Hệ thống không tự động hủy hội nghị nào."));
@@ -994,7 +994,7 @@ mod tests {
         assert!(mail.text.contains("ứng cử viên cuối cùng đã rút"));
         assert!(mail
             .text
-            .contains("Đề nghị bổ sung ứng cử viên cho hội nghị hoặc hủy hội nghị."));
+            .contains("Bổ sung ứng cử viên cho hội nghị hoặc hủy hội nghị."));
         for body in [&mail.text, &mail.html] {
             assert!(!body.contains("00000000-0000"), "{body}");
         }

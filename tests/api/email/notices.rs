@@ -446,7 +446,7 @@ async fn a_new_health_rule_tells_each_nearest_committee_in_words_what_to_do() {
     );
     assert_eq!(
         row(text, "Đề nghị"),
-        "Đề nghị giảm số người dự kiến xuống không quá 30, chọn địa điểm khác, hoặc chuyển sang hình thức trực tuyến."
+        "Giảm số người dự kiến xuống không quá 30, chọn địa điểm khác, hoặc chuyển sang hình thức trực tuyến."
     );
     assert_eq!(
         row(text, "Xem và điều chỉnh hội nghị"),
@@ -492,7 +492,7 @@ async fn a_new_health_rule_tells_each_nearest_committee_in_words_what_to_do() {
     );
     assert_eq!(
         row(&banned.text, "Đề nghị"),
-        "Đề nghị chuyển hội nghị sang hình thức trực tuyến hoặc dời sang thời gian khác."
+        "Chuyển hội nghị sang hình thức trực tuyến hoặc dời sang thời gian khác."
     );
     assert_no_ids(&banned, &[s.venue], &[small]);
 }
@@ -582,7 +582,7 @@ async fn a_meeting_whose_last_candidate_withdrew_is_flagged_and_its_committee_to
     );
     assert_eq!(
         row(&mail.text, "Đề nghị"),
-        "Đề nghị bổ sung ứng cử viên cho hội nghị hoặc hủy hội nghị."
+        "Bổ sung ứng cử viên cho hội nghị hoặc hủy hội nghị."
     );
     assert!(!mail.text.contains("Hội nghị thôn 7") && !mail.text.contains("Hội nghị trực tuyến"));
     // Without `public_url` there is no link, and so no id at all.
