@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `token create`, `demo`.
+//! The command line: `serve`, `migrate`, `token create|list|revoke`.
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -46,6 +46,10 @@ enum TokenCommand {
         #[arg(long)]
         region: Option<Uuid>,
     },
+    /// List every token: id, role, region, name, created, last used, revoked (never a secret).
+    List,
+    /// Revoke a token by its id; every instance refuses it within 5 seconds.
+    Revoke { id: Uuid },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -83,6 +87,12 @@ pub fn main() -> ExitCode {
         Command::Token {
             action: TokenCommand::Create { role, name, region },
         } => create_token(&settings, role.into(), &name, region),
+        Command::Token {
+            action: TokenCommand::List,
+        } => list_tokens(&settings),
+        Command::Token {
+            action: TokenCommand::Revoke { id },
+        } => revoke_token(&settings, id),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -151,6 +161,54 @@ fn create_token(
         issued.record.id
     );
     println!("{}", issued.token);
+    Ok(())
+}
+
+/// Runs one use case as the system administrator on a connection of its own.
+fn as_system<T>(
+    settings: &Settings,
+    work: impl FnOnce(&mut crate::app::Tx<'_>, &Caller) -> crate::app::Result<T>,
+) -> anyhow::Result<T> {
+    prepare_database(settings)?;
+    let mut conn = PgConnection::establish(&settings.database_url)?;
+    let ctx = Ctx::new(
+        crate::startup::pools(settings),
+        settings.clone(),
+        Clock::system(),
+    );
+    ctx.tx_on(&mut conn, |tx| work(tx, &Caller::system("cli")))
+        .map_err(|e| anyhow::anyhow!("{}", refusal(&e)))
+}
+
+fn list_tokens(settings: &Settings) -> anyhow::Result<()> {
+    let mut after = None;
+    println!("id\trole\tregion\tname\tcreated\tlast used\trevoked");
+    loop {
+        let page = as_system(settings, |tx, who| tokens::list(tx, who, after, 500))?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = Some(last.id);
+        let when =
+            |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or("-".to_owned(), |t| t.to_rfc3339());
+        for t in &page {
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                t.id,
+                t.role,
+                t.region_id.map_or("-".to_owned(), |r| r.to_string()),
+                t.name,
+                t.created_at.to_rfc3339(),
+                when(t.last_used_at),
+                when(t.revoked_at)
+            );
+        }
+    }
+}
+
+fn revoke_token(settings: &Settings, id: Uuid) -> anyhow::Result<()> {
+    let token = as_system(settings, |tx, who| tokens::revoke(tx, who, id))?;
+    println!("revoked {} token {} ({})", token.role, token.id, token.name);
     Ok(())
 }
 

@@ -54,9 +54,10 @@ impl Application {
         http::metrics::install();
         let max_body = settings.max_body_bytes;
         let ctx = web::Data::new(Ctx::new(pools, settings, clock));
+        // A revoked token is refused everywhere within 5 s (SPEC §4).
         let tokens = web::Data::new(TokenCache::new(
+            Duration::from_secs(3),
             Duration::from_secs(5),
-            Duration::from_secs(15),
         ));
         let server = HttpServer::new(move || {
             App::new()

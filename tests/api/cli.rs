@@ -1,4 +1,4 @@
-//! The `voter-meetings` binary: `migrate` and `token create`.
+//! The `voter-meetings` binary: `migrate` and `token create|list|revoke`.
 use std::process::Command;
 
 use crate::helpers::spawn_app;
@@ -50,6 +50,59 @@ async fn token_create_refuses_an_organizer_without_a_region() {
         .expect("run binary");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("region_id"));
+}
+
+#[actix_web::test]
+async fn token_list_shows_no_secret_and_token_revoke_ends_a_token() {
+    let app = spawn_app().await;
+    let run = |args: &[&str]| {
+        let out = binary()
+            .args(args)
+            .env("DATABASE_URL", &app.database_url)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("run binary");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let created = run(&[
+        "token",
+        "create",
+        "--role",
+        "observer",
+        "--name",
+        "Giám sát",
+    ]);
+    let secret = created
+        .lines()
+        .last()
+        .expect("token line")
+        .trim()
+        .to_owned();
+    app.get("/me", &secret).await.ok(200);
+    let listed = run(&["token", "list"]);
+    assert!(!listed.contains(&secret), "{listed}");
+    let line = listed
+        .lines()
+        .find(|l| l.contains("Giám sát"))
+        .expect("listed by name");
+    let id = line.split('\t').next().expect("id column").to_owned();
+    assert!(line.contains("observer"));
+    let revoked = run(&["token", "revoke", &id]);
+    assert!(revoked.contains(&id), "{revoked}");
+    let listed = run(&["token", "list"]);
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .expect("still listed");
+    assert!(
+        !line.ends_with("\t-"),
+        "the revoked column is filled: {line}"
+    );
 }
 
 #[actix_web::test]

@@ -12,6 +12,7 @@ mod meetings;
 mod metrics;
 mod migrations;
 mod openapi;
+mod operations;
 mod regions;
 mod reports;
 mod smtp_sink;
