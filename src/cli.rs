@@ -27,6 +27,18 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Import regions, venues, candidates or meetings from a CSV or XLSX file: all rows or none.
+    Import {
+        #[arg(value_parser = ["regions", "venues", "candidates", "meetings"])]
+        kind: String,
+        file: std::path::PathBuf,
+        /// Check every row without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// The election that candidates' units and meetings belong to.
+        #[arg(long)]
+        election: Option<Uuid>,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -90,6 +102,12 @@ pub fn main() -> ExitCode {
         Command::Token {
             action: TokenCommand::List,
         } => list_tokens(&settings),
+        Command::Import {
+            kind,
+            file,
+            dry_run,
+            election,
+        } => import(&settings, &kind, &file, dry_run, election),
         Command::Token {
             action: TokenCommand::Revoke { id },
         } => revoke_token(&settings, id),
@@ -178,6 +196,93 @@ fn as_system<T>(
     );
     ctx.tx_on(&mut conn, |tx| work(tx, &Caller::system("cli")))
         .map_err(|e| anyhow::anyhow!("{}", refusal(&e)))
+}
+
+/// The same import as `POST /imports/{kind}`, with a progress bar on a terminal.
+fn import(
+    settings: &Settings,
+    kind: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+    election_id: Option<Uuid>,
+) -> anyhow::Result<()> {
+    use crate::app::imports::{self, table::Format, ImportRequest};
+    let body =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let content_type = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .filter(|e| e.eq_ignore_ascii_case("xlsx"))
+        .map(|_| "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let request = ImportRequest {
+        kind: crate::domain::kinds::parse(kind).map_err(|m| anyhow::anyhow!("{kind}: {m}"))?,
+        format: Format::of(content_type, &body),
+        body,
+        election_id,
+    };
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {per_sec}, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    prepare_database(settings)?;
+    let mut conn = PgConnection::establish(&settings.database_url)?;
+    let ctx = Ctx::new(
+        crate::startup::pools(settings),
+        settings.clone(),
+        Clock::system(),
+    );
+    let mut progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let who = Caller::system("cli");
+    let work = |tx: &mut crate::app::Tx<'_>| imports::run(tx, &who, &request, &mut progress);
+    let outcome = if dry_run {
+        ctx.dry_run_on(&mut conn, work)
+    } else {
+        ctx.tx_on(&mut conn, work)
+    };
+    bar.finish_and_clear();
+    let outcome = outcome.map_err(|e| anyhow::anyhow!("{}", import_refusal(&e)))?;
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        "{} {} {kind} row(s) in {took:.1} s ({:.0} rows/s){}",
+        if dry_run { "checked" } else { "imported" },
+        outcome.created,
+        outcome.created as f64 / took.max(0.001),
+        if dry_run { "; nothing was written" } else { "" }
+    );
+    if !outcome.ignored_columns.is_empty() {
+        println!("ignored columns: {}", outcome.ignored_columns.join(", "));
+    }
+    Ok(())
+}
+
+/// A failed import as the command line says it: every bad row, field and reason.
+fn import_refusal(e: &crate::app::Error) -> String {
+    match e {
+        crate::app::Error::Problem(p) => match p.extra.get("errors").and_then(|v| v.as_array()) {
+            Some(rows) => std::iter::once(p.detail.clone())
+                .chain(rows.iter().map(|r| {
+                    format!(
+                        "row {}, {}: {}",
+                        r["row"],
+                        r["field"].as_str().unwrap_or_default(),
+                        r["message"].as_str().unwrap_or_default()
+                    )
+                }))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            None => refusal(e),
+        },
+        other => refusal(other),
+    }
 }
 
 fn list_tokens(settings: &Settings) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ mod elections;
 mod health;
 mod health_rules;
 pub mod idempotency;
+mod imports;
 mod me;
 mod meetings;
 pub mod metrics;
@@ -17,6 +18,7 @@ pub mod problem;
 mod regions;
 mod reports;
 mod schedules;
+pub mod spreadsheets;
 mod venues;
 
 use actix_web::dev::ServiceResponse;
@@ -46,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(reports::configure)
             .configure(audit::configure)
             .configure(schedules::configure)
+            .configure(imports::configure)
             .configure(outbox::configure),
     );
 }

@@ -8,6 +8,7 @@ mod elections;
 mod email;
 mod foundation;
 mod health_rules;
+mod imports;
 mod meetings;
 mod metrics;
 mod migrations;

@@ -202,8 +202,11 @@ async fn the_region_roll_up_counts_each_meeting_under_its_region_and_every_regio
     assert_eq!(figures(row(report, &f.p)), [5, 4, 1, 1, 130, 3, 1, 1]);
     assert_eq!(figures(row(report, &f.d1)), [3, 3, 0, 0, 80, 2, 1, 0]);
     assert_eq!(figures(row(report, &f.c1)), [3, 3, 0, 0, 80, 2, 1, 0]);
-    assert_eq!(figures(row(report, &f.d2)), [2, 1, 1, 1, 50, 1, 0, 1]);
-    assert_eq!(figures(row(report, &f.c2)), [1, 1, 0, 1, 0, 0, 0, 1]);
+    // The joint meeting at Kỳ Đồng also serves Cẩm Xuyên's council unit: it counts under
+    // Cẩm Xuyên too (a meeting counts under every region on its venues' and units' paths).
+    // Likewise the online meeting counts under Cẩm Thạch, where its connection point is.
+    assert_eq!(figures(row(report, &f.d2)), [3, 2, 1, 1, 100, 2, 0, 1]);
+    assert_eq!(figures(row(report, &f.c2)), [2, 1, 1, 1, 50, 1, 0, 1]);
     assert_eq!(figures(&report["totals"]), [5, 4, 1, 1, 130, 3, 1, 1]);
     assert_eq!(row(report, &f.c1)["label"], "Xã Kỳ Đồng");
     let keys: Vec<&str> = report["rows"]
@@ -317,12 +320,18 @@ async fn the_csv_opens_in_excel_with_vietnamese_intact_and_the_same_totals() {
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(header[..5], ["key", "label", "kind", "parent", "meetings"]);
+    // SPEC §4: headers and body names in Vietnamese unless `lang=en`, each region row's level.
+    assert_eq!(header[..5], ["Mã", "Tên", "Cấp", "Thuộc", "Số hội nghị"]);
     let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
     let labels: Vec<&str> = records.iter().map(|r| &r[1]).collect();
     assert!(labels.contains(&"Xã Kỳ Đồng") && labels.contains(&"Huyện Cẩm Xuyên"));
+    let commune = records
+        .iter()
+        .find(|r| &r[1] == "Xã Kỳ Đồng")
+        .expect("commune row");
+    assert_eq!((&commune[2], &commune[3]), ("Xã", "Huyện Kỳ Anh"));
     let total = records.last().expect("totals row");
-    assert_eq!(&total[0], "total");
+    assert_eq!(&total[0], "Tổng cộng");
     let numbers: Vec<i64> = (4..12).map(|i| total[i].parse().expect("number")).collect();
     assert_eq!(numbers, vec![5, 4, 1, 1, 130, 3, 1, 1]);
 }
@@ -362,7 +371,9 @@ async fn observers_see_their_subtree_only() {
             &app.admin,
         )
         .await;
-    assert_eq!(figures(&d2.ok(200)["totals"]), [2, 1, 1, 1, 50, 1, 0, 1]);
+    // The joint meeting at Kỳ Đồng serves Cẩm Xuyên's council unit too: it counts under every
+    // region whose tokens may read it (SPEC §3 rule 11), so Cẩm Xuyên's roll-up includes it.
+    assert_eq!(figures(&d2.ok(200)["totals"]), [3, 2, 1, 1, 100, 2, 0, 1]);
     app.get(
         &format!(
             "/reports/attendance?election_id={}&group_by=week",
