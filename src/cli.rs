@@ -137,13 +137,33 @@ fn prepare_database(settings: &Settings) -> anyhow::Result<usize> {
     crate::db::migrate(&settings.database_url)
 }
 
+/// Serves at once, answering 503 (and `/readyz` 503, `/healthz` 200) while the database is
+/// down or not migrated yet; meanwhile it retries creating and migrating the database with
+/// a growing delay, logging each attempt.
 fn serve(settings: Settings) -> anyhow::Result<()> {
-    let applied = prepare_database(&settings)?;
-    tracing::info!(applied, settings = ?settings, "database ready");
+    tracing::info!(settings = ?settings, "starting");
     actix_web::rt::System::new().block_on(async move {
         let pools = crate::startup::pools(&settings);
-        let app = crate::startup::Application::build(settings, pools, Clock::system())?;
+        let app = crate::startup::Application::build_waiting(settings.clone(), pools, Clock::system())?;
+        let readiness = app.readiness();
         tracing::info!(port = app.port(), "listening");
+        actix_web::rt::spawn(async move {
+            let mut delay = std::time::Duration::from_millis(500);
+            for attempt in 1.. {
+                let s = settings.clone();
+                match tokio::task::spawn_blocking(move || prepare_database(&s)).await {
+                    Ok(Ok(applied)) => {
+                        tracing::info!(applied, attempt, "database ready");
+                        readiness.set_ready();
+                        return;
+                    }
+                    Ok(Err(e)) => tracing::warn!(attempt, retry_in = ?delay, error = %format!("{e:#}"), "database not ready"),
+                    Err(e) => tracing::error!(attempt, error = %e, "database preparation failed"),
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(30));
+            }
+        });
         app.run_until_stopped().await?;
         tracing::info!("stopped");
         Ok(())

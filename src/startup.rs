@@ -10,12 +10,13 @@ use crate::app::{Clock, Ctx, Pools};
 use crate::config::Settings;
 use crate::db::pool::{self, PoolSettings};
 use crate::email::worker::Worker;
-use crate::http::{self, auth::TokenCache};
+use crate::http::{self, auth::TokenCache, health::Readiness};
 
 pub struct Application {
     port: u16,
     server: Server,
     outbox: Worker,
+    readiness: Readiness,
 }
 
 /// The pools the settings ask for; connections open lazily, so this works while the
@@ -36,10 +37,18 @@ pub fn pools(settings: &Settings) -> Pools {
 }
 
 impl Application {
-    /// Binds the listener (port 0 picks a free port) and builds the server; nothing runs yet.
+    /// Binds the listener (port 0 picks a free port) and builds the server, ready to serve (its
+    /// database migrated); nothing runs yet.
     pub fn build(settings: Settings, pools: Pools, clock: Clock) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.listen_addr)?;
-        Self::build_on(listener, settings, pools, clock)
+        Self::build_on(listener, settings, pools, clock, Readiness::new(true))
+    }
+
+    /// Like [`build`](Self::build), but answering 503 until [`readiness`](Self::readiness) is
+    /// set: `serve` starts while its database is down or not migrated.
+    pub fn build_waiting(settings: Settings, pools: Pools, clock: Clock) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.listen_addr)?;
+        Self::build_on(listener, settings, pools, clock, Readiness::new(false))
     }
 
     /// Like [`build`](Self::build), on a listener the caller already holds.
@@ -48,6 +57,7 @@ impl Application {
         settings: Settings,
         pools: Pools,
         clock: Clock,
+        readiness: Readiness,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let outbox = Worker::new(pools.main.clone(), &settings)?;
@@ -55,6 +65,7 @@ impl Application {
         let max_body = settings.max_body_bytes;
         let ctx = web::Data::new(Ctx::new(pools, settings, clock));
         // A revoked token is refused everywhere within 5 s (SPEC §4).
+        let ready = web::Data::new(readiness.clone());
         let tokens = web::Data::new(TokenCache::new(
             Duration::from_secs(3),
             Duration::from_secs(5),
@@ -66,6 +77,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(http::metrics::track))
                 .app_data(ctx.clone())
                 .app_data(tokens.clone())
+                .app_data(ready.clone())
                 .app_data(http::json_config(max_body))
                 .app_data(http::path_config())
                 .app_data(http::query_config())
@@ -79,6 +91,7 @@ impl Application {
             port,
             server,
             outbox,
+            readiness,
         })
     }
 
@@ -86,11 +99,24 @@ impl Application {
         self.port
     }
 
+    /// Set it once the database is migrated: the server then answers, the worker delivers.
+    pub fn readiness(&self) -> Readiness {
+        self.readiness.clone()
+    }
+
     /// Serves and delivers email until SIGINT/SIGTERM, then drains in-flight requests and
     /// stops the outbox worker once its batch in flight is recorded.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = actix_web::rt::spawn(self.outbox.run(stopped));
+        let readiness = self.readiness.clone();
+        let outbox = self.outbox;
+        let worker = actix_web::rt::spawn(async move {
+            // No email is claimed before the outbox table exists.
+            while !readiness.is_ready() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            outbox.run(stopped).await;
+        });
         let served = self.server.await;
         let _ = stop.send(true);
         let _ = worker.await;

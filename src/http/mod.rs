@@ -4,7 +4,7 @@ mod attendance;
 mod audit;
 pub mod auth;
 mod elections;
-mod health;
+pub mod health;
 mod health_rules;
 pub mod idempotency;
 mod imports;
@@ -37,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::authenticate))
+            .wrap(actix_web::middleware::from_fn(health::gate))
             .configure(openapi::configure)
             .configure(me::configure)
             .configure(regions::configure)
