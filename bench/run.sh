@@ -232,6 +232,7 @@ stop_service() {
   kill -TERM "$SVC_PID" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$SVC_PID" 2>/dev/null || break; sleep 0.5; done
   kill -9 "$SVC_PID" 2>/dev/null || true
+  wait "$SVC_PID" 2>/dev/null || true
   SVC_PID=""
 }
 
@@ -667,6 +668,8 @@ step_restart() {
       ds=$(kv "$line" during_status) at=$(kv "$line" after_total) af=$(kv "$line" after_fail) as=$(kv "$line" after_status)
       fa=$(kv "$line" first_after_s) la=$(kv "$line" last_after_s)
       after_fail=$((after_fail + af))
+      # the server never went down: a request in flight at the kill found a dead connection too
+      [ "$fault" != terminate ] || after_fail=$((after_fail + df))
       # while down only 503 is allowed
       [ -z "$(sed -E 's/(^|,)503:[0-9]+//g; s/^-$//' <<<"$ds")" ] || during_bad=$((during_bad + 1))
       if [ "$fault" = terminate ]; then
@@ -680,10 +683,10 @@ step_restart() {
     case $fault in
       fast) key=restart label="pg_ctl restart -m fast"; target="0 after up; 503 only while down" ;;
       immediate) key=restart label="pg_ctl stop -m immediate, ${RESTART_DOWN} s, start (crash recovery)"; target="0 after up; 503 only while down" ;;
-      terminate) key=pooldeath label="pg_terminate_backend of the service's $N connections"; target="0 failed after the kill" ;;
+      terminate) key=pooldeath label="pg_terminate_backend of the service's $N connections"; target="0 failed (in flight at the kill or after it)" ;;
     esac
     row "$key" "$label, under ${RESTART_RATE} GET/s + ${RESTART_RATE} check-ins/s (c=$RESTART_CONC each)" \
-      "$after_fail failed after $([ $fault = terminate ] && echo 'the kill' || echo 'up')" "" "down ${down:-?} s" "$target" "$V" \
+      "$after_fail failed $([ $fault = terminate ] && echo 'in flight at the kill or after it' || echo 'after up')" "" "down ${down:-?} s" "$target" "$V" \
       "${summary}Timeline: restart_timeline.md"
   done
   row restart "all requests of the restart step (bench/loadgen.py, constant rate)" "$(paste -sd';' "$WORK/restart_loadgen.txt" | sed 's/;/; /g')" "" "" "(info)" "(info)" \
@@ -828,7 +831,9 @@ step_crash() {
     [ "${got:-0}" -ge $((N2 / 5)) ] && break
     sleep 0.05
   done
-  kill -9 "$SVC_PID"; SVC_PID=""
+  kill -9 "$SVC_PID"
+  wait "$SVC_PID" 2>/dev/null || true
+  SVC_PID=""
   AT_KILL=$(python3 "$BENCH/email_check.py" "$WORK/sink_fanout.log" "$WORK/fanout2_ids.txt" | sed -E 's/.*distinct=([0-9]+).*/\1/' || true)
   KILLED_AT=$(date +%s)
   # in flight = claimed by the killed worker: pending with a lease well ahead
@@ -908,7 +913,7 @@ for CURRENT_STEP in "${STEP_ORDER[@]}"; do
   log "step $CURRENT_STEP"
   t=$SECONDS
   "step_$CURRENT_STEP"
-  STEP_TIME[$CURRENT_STEP]=$((SECONDS - t))
+  STEP_TIME[$CURRENT_STEP]="$((SECONDS - t)) s (load $(cut -d' ' -f1 /proc/loadavg))"
 done
 CURRENT_STEP=teardown
 [ -z "$CURRENT_DATA" ] || "dataset_down_$CURRENT_DATA"
@@ -948,7 +953,7 @@ done
   sort -t$'\t' -k1,1n -k2,2n "$ROWS" | cut -f4
   echo
   echo "Verdicts: $(grep -c '| met |' "$ROWS" || true) met, $(grep -c '| \*\*missed\*\* |' "$ROWS" || true) missed, $(grep -c '| not run |' "$ROWS" || true) not run."
-  echo "Run took $(( (SECONDS - RUN_T0) / 60 )) min $(( (SECONDS - RUN_T0) % 60 )) s (steps: $(for s in "${STEP_ORDER[@]}"; do if [ -n "${STEP_TIME[$s]:-}" ]; then printf '%s %s s, ' "$s" "${STEP_TIME[$s]}"; fi; done | sed 's/, $//')). Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). Raw outputs: $WORK."
+  echo "Run took $(( (SECONDS - RUN_T0) / 60 )) min $(( (SECONDS - RUN_T0) % 60 )) s (steps: $(for s in "${STEP_ORDER[@]}"; do if [ -n "${STEP_TIME[$s]:-}" ]; then printf '%s %s, ' "$s" "${STEP_TIME[$s]}"; fi; done | sed 's/, $//')). Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). Raw outputs: $WORK."
   if [ -s "$WORK/restart_timeline.md" ]; then
     echo
     echo "## restart step: failed requests against the times the database went down and came back"
