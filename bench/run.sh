@@ -217,7 +217,7 @@ start_service() { # DATABASE_URL [VAR=value…]
      RUST_LOG=warn MAIL_DIR="$WORK/mail" "${SVC_EXTRA[@]}" "${@:2}" "$BIN" serve >>"$WORK/service.log" 2>&1) &
   SVC_PID=$!
   for _ in $(seq 1 120); do
-    if curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
+    if curl -sf -m 2 "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
       log "service up (pid $SVC_PID)"
       return 0
     fi
@@ -573,17 +573,17 @@ step_profile() {
   read -r M S <"$WORK/checkin_targets.txt"
   read -r U V <"$WORK/conflict_pair.txt"
   # warm: token cache and the pool's first connection
-  curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/meetings/$M"
+  curl -s -m 120 -o /dev/null -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/meetings/$M"
   sleep 1
   for kind in checkin get create; do
     OFF=$(stat -c %s "$PGLOG")
     for i in $(seq 1 20); do
       case $kind in
-        checkin) curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+        checkin) curl -s -m 120 -o /dev/null -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
                    -d "{\"site_id\":\"$S\",\"count\":1}" "http://127.0.0.1:$PORT/api/v1/meetings/$M/checkins" ;;
-        get) curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/meetings/$M" ;;
+        get) curl -s -m 120 -o /dev/null -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/meetings/$M" ;;
         create) st=$((CREATE_BASE_EPOCH + 86400 * 5 + i * 7200))
-                curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+                curl -s -m 120 -o /dev/null -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
                   -d "{\"election_id\":\"$ELECTION_ID\",\"electoral_unit_ids\":[\"$U\"],\"format\":\"in_person\",\"starts_at\":\"$(date -u -d @$st +%FT%TZ)\",\"ends_at\":\"$(date -u -d @$((st + 3600)) +%FT%TZ)\",\"sites\":[{\"venue_id\":\"$V\",\"expected_attendees\":5}]}" \
                   "http://127.0.0.1:$PORT/api/v1/meetings" ;;
       esac
@@ -699,7 +699,7 @@ step_restart() {
 step_national() {
   local REPORT_URL ROWS_N API_ATT API_MS API_SD SQL_MS ROWS_MS PSQL_MS RATIO CODE
   REPORT_URL="http://127.0.0.1:$PORT/api/v1/reports/attendance?election_id=$NELECTION&group_by=region"
-  curl -s -o "$WORK/report.json" -w '%{http_code} %{size_download} %{time_total}\n' -H "Authorization: Bearer $NTOKEN" "$REPORT_URL" >"$WORK/report_first.txt"
+  curl -s -m 120 -o "$WORK/report.json" -w '%{http_code} %{size_download} %{time_total}\n' -H "Authorization: Bearer $NTOKEN" "$REPORT_URL" >"$WORK/report_first.txt"
   CODE=$(cut -d' ' -f1 "$WORK/report_first.txt")
   ROWS_N=$(jq '.rows | length' "$WORK/report.json" 2>/dev/null || echo 0)
   API_ATT=$(jq '.totals.attendees' "$WORK/report.json" 2>/dev/null || echo "?")
@@ -710,7 +710,7 @@ step_national() {
   python3 "$BENCH/report_sql.py" "$NELECTION" --explain >"$WORK/report_explain.sql"
   psql -X -d "$NDB" -f "$WORK/report_explain.sql" >"$WORK/report_explain.txt" 2>&1
   hyperfine -N --warmup 2 --runs 10 --export-json "$WORK/hyperfine_report.json" \
-    "curl -sf -o /dev/null -H 'Authorization: Bearer $NTOKEN' '$REPORT_URL'" >"$WORK/hyperfine_report.txt" 2>&1 || true
+    "curl -sf -m 120 -o /dev/null -H 'Authorization: Bearer $NTOKEN' '$REPORT_URL'" >"$WORK/hyperfine_report.txt" 2>&1 || true
   API_MS=$(jq '.results[0].mean * 1000' "$WORK/hyperfine_report.json")
   API_SD=$(jq '.results[0].stddev * 1000' "$WORK/hyperfine_report.json")
   pgbench -n -t 2 -f "$WORK/report_bare.sql" "$NDB" >/dev/null 2>&1 || true
@@ -745,7 +745,7 @@ step_flood() {
   CP=$(cat "$dir/cp_meeting.txt")
   REPORT_URL="http://127.0.0.1:$PORT/api/v1/reports/attendance?election_id=$NELECTION&group_by=region"
   PAGE_URL="http://127.0.0.1:$PORT/api/v1/meetings?limit=500"
-  curl -s -o /dev/null -H "Authorization: Bearer $OBS" "$PAGE_URL"
+  curl -s -m 120 -o /dev/null -H "Authorization: Bearer $OBS" "$PAGE_URL"
   log "flood: check-ins alone, $FLOOD_CHECKIN_RATE/s for ${FLOOD_DURATION}s"
   oha_checkins flood_checkin_alone "$ORG" "$CP" "$dir/cp_bodies.txt"
   log "flood: reports (c=$FLOOD_REPORT_CONC) and limit=500 pages (c=$FLOOD_PAGE_CONC) from one observer token, check-ins again"
@@ -786,7 +786,7 @@ step_email() {
   # the province with the most active candidates
   PROV=$(psql_db "$NDB" -c "SELECT c.province_id FROM candidates c WHERE c.status = 'active' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
   T=$(psql_db "$NDB" -c "SELECT now()")
-  FAN=$(curl -s -o "$WORK/fanout1.json" -w '%{http_code} %{time_total}' -X POST -H "Authorization: Bearer $NTOKEN" \
+  FAN=$(curl -s -m 120 -o "$WORK/fanout1.json" -w '%{http_code} %{time_total}' -X POST -H "Authorization: Bearer $NTOKEN" \
     "http://127.0.0.1:$PORT/api/v1/elections/$NELECTION/schedule-emails?region_id=$PROV")
   QUEUED=$(jq .queued "$WORK/fanout1.json")
   psql_db "$NDB" -c "SELECT id FROM outbox WHERE kind = 'schedule' AND created_at >= '$T'" >"$WORK/fanout1_ids.txt"
@@ -821,7 +821,7 @@ step_crash() {
   PROVS=$(psql_db "$NDB" -c "SELECT c.province_id FROM candidates c WHERE c.status = 'active' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3 OFFSET 1")
   P2=$(sed -n 1p <<<"$PROVS"); P3=$(sed -n 2p <<<"$PROVS")
   T=$(psql_db "$NDB" -c "SELECT now()")
-  curl -s -o "$WORK/fanout2.json" -X POST -H "Authorization: Bearer $NTOKEN" \
+  curl -s -m 120 -o "$WORK/fanout2.json" -X POST -H "Authorization: Bearer $NTOKEN" \
     "http://127.0.0.1:$PORT/api/v1/elections/$NELECTION/schedule-emails?region_id=$P2"
   N2=$(jq .queued "$WORK/fanout2.json")
   psql_db "$NDB" -c "SELECT id FROM outbox WHERE kind = 'schedule' AND created_at >= '$T'" >"$WORK/fanout2_ids.txt"
@@ -865,7 +865,7 @@ step_crash() {
   log "crash: SMTP sink down, then up"
   stop_sink
   T=$(psql_db "$NDB" -c "SELECT now()")
-  curl -s -o "$WORK/fanout3.json" -X POST -H "Authorization: Bearer $NTOKEN" \
+  curl -s -m 120 -o "$WORK/fanout3.json" -X POST -H "Authorization: Bearer $NTOKEN" \
     "http://127.0.0.1:$PORT/api/v1/elections/$NELECTION/schedule-emails?region_id=$P3"
   N3=$(jq .queued "$WORK/fanout3.json")
   psql_db "$NDB" -c "SELECT id FROM outbox WHERE kind = 'schedule' AND created_at >= '$T'" >"$WORK/fanout3_ids.txt"
