@@ -41,6 +41,7 @@ FLOOD_CHECKIN_RATE=${FLOOD_CHECKIN_RATE:-200}
 FLOOD_REPORT_CONC=${FLOOD_REPORT_CONC:-32}
 FLOOD_PAGE_CONC=${FLOOD_PAGE_CONC:-500}
 read -r -a SVC_EXTRA <<<"${SVC_ENV:-}"    # extra VAR=value settings for the service
+[ "$RESTART_DURATION" -ge 60 ] || { echo "RESTART_DURATION must be at least 60 (the last fault is at 50 s)" >&2; exit 2; }
 
 STEP_ORDER=(checkin create latency profile restart national flood email crash)
 declare -A STEP_DATA=([checkin]=api [create]=api [latency]=api [profile]=api [restart]=api
