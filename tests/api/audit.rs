@@ -1,7 +1,6 @@
 //! `/audit`: every mutation is recorded; only admins read it.
-use voter_meetings::auth::Role;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, Role};
 
 #[actix_web::test]
 async fn every_creation_is_audited_with_its_actor() {

@@ -1,9 +1,8 @@
 //! Health checks, authentication, problem+json conventions, idempotency.
 use reqwest::Method;
 use serde_json::json;
-use voter_meetings::auth::Role;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, Role};
 
 #[actix_web::test]
 async fn health_checks_need_no_token_and_readyz_reaches_the_database() {

@@ -1,10 +1,8 @@
 //! `/health-rules`: validation, and re-evaluation of planned meetings (SPEC §3 rule 8).
 use reqwest::Method;
 use serde_json::json;
-use voter_meetings::auth::Role;
 
-use crate::helpers::spawn_app;
-use crate::meetings::setup;
+use crate::helpers::{spawn_app, Role};
 
 #[actix_web::test]
 async fn rules_are_validated() {
@@ -53,7 +51,7 @@ async fn rules_are_validated() {
 async fn a_tightened_rule_flags_future_meetings_and_fixing_them_clears_the_flag() {
     let app = spawn_app().await;
     let election = app.future_election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let created = app
         .post(
             "/meetings",
@@ -108,7 +106,7 @@ async fn a_tightened_rule_flags_future_meetings_and_fixing_them_clears_the_flag(
 async fn relaxing_a_rule_clears_the_flag_and_a_ban_flags_in_person_meetings() {
     let app = spawn_app().await;
     let election = app.future_election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let id = app
         .post(
             "/meetings",
@@ -161,7 +159,7 @@ async fn relaxing_a_rule_clears_the_flag_and_a_ban_flags_in_person_meetings() {
 async fn moving_a_flagged_meeting_online_clears_the_flag() {
     let app = spawn_app().await;
     let election = app.future_election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let created = app
         .post(
             "/meetings",
@@ -201,7 +199,7 @@ async fn moving_a_flagged_meeting_online_clears_the_flag() {
 async fn a_venue_losing_seats_flags_its_meetings() {
     let app = spawn_app().await;
     let election = app.future_election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let id = app
         .post(
             "/meetings",
@@ -231,7 +229,7 @@ async fn a_venue_losing_seats_flags_its_meetings() {
 async fn past_meetings_are_not_re_evaluated() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let id = app
         .post(
             "/meetings",

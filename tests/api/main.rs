@@ -15,5 +15,4 @@ mod migrations;
 mod openapi;
 mod regions;
 mod reports;
-mod smtp_sink;
 mod venues;

@@ -3,71 +3,8 @@ use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::auth::Role;
 
-use crate::helpers::{spawn_app, TestApp, Tree};
-
-/// A province with a National Assembly unit of three candidates and a hall for 100 (120 m²).
-pub struct Setup {
-    pub tree: Tree,
-    pub election: Uuid,
-    pub unit: Uuid,
-    pub candidates: Vec<Uuid>,
-    pub hall: Uuid,
-}
-
-pub async fn setup(app: &TestApp, election: Uuid) -> Setup {
-    let tree = app.tree().await;
-    let unit = app
-        .unit(
-            election,
-            tree.province,
-            "national_assembly",
-            "Đơn vị bầu cử số 1",
-        )
-        .await;
-    let mut candidates = Vec::new();
-    for (i, name) in ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường"]
-        .iter()
-        .enumerate()
-    {
-        candidates.push(
-            app.candidate(unit, name, &format!("ung-vien-{i}@example.vn"))
-                .await,
-        );
-    }
-    let hall = app
-        .venue(
-            tree.commune,
-            "Hội trường UBND xã Kỳ Đồng",
-            100,
-            Some(120.0),
-            "indoor",
-        )
-        .await;
-    Setup {
-        tree,
-        election,
-        unit,
-        candidates,
-        hall,
-    }
-}
-
-impl Setup {
-    pub fn in_person(&self, venue: Uuid, starts_at: &str, ends_at: &str, expected: i32) -> Value {
-        json!({
-            "election_id": self.election,
-            "electoral_unit_ids": [self.unit],
-            "format": "in_person",
-            "title": "Tiếp xúc cử tri xã Kỳ Đồng",
-            "chair": {"name": "Phạm Văn Đức", "role": "Chủ tịch UBMTTQ tỉnh"},
-            "starts_at": starts_at,
-            "ends_at": ends_at,
-            "sites": [{"venue_id": venue, "expected_attendees": expected}]
-        })
-    }
-}
+use crate::helpers::{spawn_app, spawn_app_with, Role};
 
 fn ids(v: &Value, field: &str) -> Vec<String> {
     let mut out: Vec<String> = v[field]
@@ -84,7 +21,7 @@ fn ids(v: &Value, field: &str) -> Vec<String> {
 async fn a_meeting_is_planned_with_every_active_candidate_by_default() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     app.patch(
         &format!("/candidates/{}", s.candidates[2]),
         &app.admin,
@@ -127,7 +64,7 @@ async fn a_meeting_is_planned_with_every_active_candidate_by_default() {
 async fn meetings_must_lie_inside_the_campaign_window() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     for (start, end) in [
         ("2021-04-26T20:00:00+07:00", "2021-04-26T22:00:00+07:00"),
         ("2021-05-22T06:00:00+07:00", "2021-05-22T08:00:00+07:00"),
@@ -159,7 +96,7 @@ async fn meetings_must_lie_inside_the_campaign_window() {
 async fn twenty_concurrent_plans_for_one_candidate_at_one_time_book_exactly_one() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let mut bodies = Vec::new();
     for i in 0..20 {
         let venue = app
@@ -207,7 +144,7 @@ async fn twenty_concurrent_plans_for_one_candidate_at_one_time_book_exactly_one(
 async fn twenty_concurrent_plans_for_one_venue_at_one_time_book_exactly_one() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let mut bodies = Vec::new();
     for i in 0..20 {
         let unit = app
@@ -250,7 +187,7 @@ async fn twenty_concurrent_plans_for_one_venue_at_one_time_book_exactly_one() {
 async fn the_travel_buffer_separates_a_candidates_meetings() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let second = app
         .venue(
             s.tree.commune,
@@ -321,9 +258,9 @@ async fn the_travel_buffer_separates_a_candidates_meetings() {
 
 #[actix_web::test]
 async fn the_travel_buffer_is_configurable() {
-    let app = crate::helpers::spawn_app_with(|s| s.scheduling.travel_buffer_minutes = 5).await;
+    let app = spawn_app_with(|s| s.scheduling.travel_buffer_minutes = 5).await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let second = app
         .venue(
             s.tree.commune,
@@ -363,7 +300,7 @@ async fn the_travel_buffer_is_configurable() {
 async fn cancelled_meetings_free_their_candidates_and_venue() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let body = s.in_person(
         s.hall,
         "2021-05-13T08:00:00+07:00",
@@ -404,7 +341,7 @@ async fn cancelled_meetings_free_their_candidates_and_venue() {
 async fn expected_attendees_above_the_effective_capacity_name_the_site_and_binding_rule() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let rule = app
         .post(
             "/health-rules",
@@ -453,7 +390,7 @@ async fn expected_attendees_above_the_effective_capacity_name_the_site_and_bindi
 async fn a_rule_outside_its_period_region_or_setting_does_not_apply() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let other_district = app
         .region("Huyện Cẩm Xuyên", "district", Some(s.tree.province))
         .await;
@@ -500,7 +437,7 @@ async fn a_rule_outside_its_period_region_or_setting_does_not_apply() {
 async fn combine_max_takes_whichever_limit_is_greater() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     // 50% of 100 seats = 50; 120 m² at 4 m² each = 30 → "whichever is greater" = 50.
     let rule = app
         .post(
@@ -553,7 +490,7 @@ async fn combine_max_takes_whichever_limit_is_greater() {
 async fn a_gathering_ban_refuses_in_person_meetings_but_allows_online_ones() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let ban = app
         .post(
             "/health-rules",
@@ -601,7 +538,7 @@ async fn a_gathering_ban_refuses_in_person_meetings_but_allows_online_ones() {
 async fn online_capacity_is_connection_points_plus_the_online_maximum() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let point = app
         .venue(
             s.tree.district,
@@ -638,7 +575,7 @@ async fn online_capacity_is_connection_points_plus_the_online_maximum() {
 async fn malformed_plans_name_every_bad_field_and_create_nothing() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let other = app
         .venue(s.tree.commune, "Sân bóng", 300, None, "outdoor")
         .await;
@@ -709,7 +646,7 @@ async fn malformed_plans_name_every_bad_field_and_create_nothing() {
 async fn joint_meetings_serve_several_units_with_all_their_candidates() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let council = app
         .unit(
             election,
@@ -741,7 +678,7 @@ async fn joint_meetings_serve_several_units_with_all_their_candidates() {
 async fn edits_need_the_current_etag_and_recheck_every_rule() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let created = app
         .post(
             "/meetings",
@@ -831,7 +768,7 @@ async fn edits_need_the_current_etag_and_recheck_every_rule() {
 async fn a_site_keeps_its_id_when_only_its_numbers_change() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let created = app
         .post(
             "/meetings",
@@ -863,7 +800,7 @@ async fn a_site_keeps_its_id_when_only_its_numbers_change() {
 async fn organizers_plan_only_inside_their_region_and_observers_never() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let other_commune = app
         .region("Xã Kỳ Trinh", "commune", Some(s.tree.district))
         .await;
@@ -946,7 +883,7 @@ async fn organizers_plan_only_inside_their_region_and_observers_never() {
 async fn meetings_are_listed_in_start_order_with_filters_and_cursors() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let mut created = Vec::new();
     for day in [14, 12, 10, 13, 11] {
         let venue = app
@@ -1023,7 +960,7 @@ async fn a_withdrawn_candidate_leaves_future_meetings_but_not_past_ones() {
     let election = app
         .election_with("2021-04-27T00:00:00+07:00", "2031-05-23T07:00:00+07:00")
         .await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let second = app
         .venue(s.tree.commune, "Nhà văn hóa thôn 4", 100, None, "indoor")
         .await;
@@ -1074,7 +1011,7 @@ async fn candidates_hear_of_upcoming_meetings_but_not_of_back_filled_ones() {
     let election = app
         .election_with("2021-04-27T00:00:00+07:00", "2031-05-23T07:00:00+07:00")
         .await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let second = app
         .venue(s.tree.commune, "Nhà văn hóa thôn 6", 100, None, "indoor")
         .await;
@@ -1114,7 +1051,7 @@ async fn candidates_hear_of_upcoming_meetings_but_not_of_back_filled_ones() {
 async fn twenty_identical_plans_at_once_book_one_and_refuse_the_rest_cleanly() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let body = s.in_person(
         s.hall,
         "2021-05-14T08:00:00+07:00",

@@ -1,7 +1,7 @@
 //! Every `down.sql` really reverts its `up.sql`.
+use crate::helpers::app::MIGRATIONS;
 use diesel::prelude::*;
 use diesel_migrations::MigrationHarness;
-use voter_meetings::db::MIGRATIONS;
 
 use crate::helpers::spawn_app;
 

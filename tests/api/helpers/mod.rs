@@ -1,0 +1,196 @@
+//! The harness: `spawn_app()` starts the service on port 0 with its own database (cloned
+//! from a migrated template) and its outbox worker, on a thread of its own. When the test
+//! ends the app is stopped and its database dropped, also after a panic; a test that left
+//! an email pending, and did not say it expected to, fails.
+//!
+//! - `app` — the only door into the crate (`voter_meetings::…`)
+//! - `database` — templates and per-test databases
+//! - `client` — HTTP requests and [`Answer`]
+//! - `fixtures` — the reference data tests build on
+//! - `mail` — SMTP sink and outage
+//! - `eventually` — waiting for background work
+pub mod app;
+pub mod client;
+pub mod database;
+pub mod eventually;
+pub mod fixtures;
+pub mod mail;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use diesel::sql_types::Text;
+use diesel::{PgConnection, QueryableByName, RunQueryDsl};
+use uuid::Uuid;
+
+pub use app::{Role, Settings};
+pub use client::{uuid_of, Answer};
+pub use database::TestDatabase;
+pub use eventually::eventually;
+pub use fixtures::{from_now, Tree};
+
+pub struct TestApp {
+    pub address: String,
+    pub db_name: String,
+    pub database_url: String,
+    /// An admin token made in the database, as `voter-meetings token create` does.
+    pub admin: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    servers: Mutex<Vec<app::Server>>,
+    pending_mail_expected: AtomicBool,
+    /// The database this app owns and drops (none while it builds a template).
+    database: Option<TestDatabase>,
+}
+
+/// The test settings: `config/test.toml`, a port the OS picks, `.eml` files instead of SMTP.
+pub fn test_settings() -> Settings {
+    let mut settings = app::test_settings();
+    settings.listen_addr = "127.0.0.1:0".to_owned();
+    settings.smtp_url = None;
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    TestApp::on(TestDatabase::clone_of(database::base_template()), configure)
+}
+
+impl TestApp {
+    /// Serves `database` (a clone of a fixture's template), dropped when the app is.
+    pub fn on(database: TestDatabase, configure: impl FnOnce(&mut Settings)) -> Self {
+        let (name, url) = (database.name.clone(), database.url.clone());
+        Self::serve(name, url, Some(database), configure)
+    }
+
+    /// Serves a database someone else owns and keeps (a template being built).
+    pub fn borrowing(database_url: &str, configure: impl FnOnce(&mut Settings)) -> Self {
+        let name = database_url.rsplit('/').next().unwrap_or_default();
+        let name = name.split('?').next().unwrap_or_default().to_owned();
+        Self::serve(name, database_url.to_owned(), None, configure)
+    }
+
+    fn serve(
+        db_name: String,
+        database_url: String,
+        database: Option<TestDatabase>,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let mut settings = test_settings();
+        settings.database_url = database_url.clone();
+        settings.mail_dir = std::env::temp_dir().join(format!("vm-mail-{}", Uuid::new_v4()));
+        configure(&mut settings);
+        let mut conn = database::connect(&database_url);
+        let (_, admin) = app::create_token(&mut conn, "test admin", Role::Admin, None);
+        let server = app::Server::start(settings.clone());
+        TestApp {
+            address: format!("http://127.0.0.1:{}", server.port),
+            db_name,
+            database_url,
+            admin,
+            client: reqwest::Client::new(),
+            settings,
+            servers: Mutex::new(vec![server]),
+            pending_mail_expected: AtomicBool::new(false),
+            database,
+        }
+    }
+
+    /// Another instance of the service on the same database (its own pool and outbox
+    /// worker), with these settings over this app's; stopped with this app.
+    pub fn start_instance(&self, configure: impl FnOnce(&mut Settings)) {
+        let mut settings = self.settings.clone();
+        configure(&mut settings);
+        let server = app::Server::start(settings);
+        self.servers.lock().expect("servers").push(server);
+    }
+
+    /// Stops every instance of the app (serving and delivering) now; teardown does it too.
+    pub fn stop(&self) {
+        for mut server in self.servers.lock().expect("servers").drain(..) {
+            server.stop();
+        }
+    }
+
+    fn running(&self) -> bool {
+        !self.servers.lock().expect("servers").is_empty()
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        database::connect(&self.database_url)
+    }
+
+    /// A token made directly in the database, like `voter-meetings token create`.
+    pub fn token(&self, role: Role, region: Option<Uuid>) -> String {
+        app::create_token(&mut self.conn(), "test token", role, region).1
+    }
+
+    /// The emails still pending in the outbox, one line each.
+    fn pending_mail(&self) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct Pending {
+            #[diesel(sql_type = Text)]
+            line: String,
+        }
+        diesel::sql_query(
+            "SELECT format('%s (%s to %s): %s attempt(s), last error %s', \
+                           id, kind, recipient, attempts, coalesce(last_error, '-')) AS line \
+             FROM outbox WHERE status = 'pending' ORDER BY id",
+        )
+        .load::<Pending>(&mut self.conn())
+        .expect("pending outbox rows")
+        .into_iter()
+        .map(|p| p.line)
+        .collect()
+    }
+
+    /// Waits until the outbox worker has delivered (or given up on) every email.
+    pub async fn outbox_drained(&self) {
+        eventually("the outbox has no pending email", || async {
+            let pending = self.pending_mail();
+            if pending.is_empty() {
+                Ok(())
+            } else {
+                Err(pending)
+            }
+        })
+        .await;
+    }
+}
+
+/// Teardown: the outbox worker gets the time to deliver what the test queued; then the app
+/// stops and its database and mail directory go, whatever happened; and only then does a
+/// test that left email pending fail.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let check = !std::thread::panicking() && !self.pending_mail_expected.load(Ordering::SeqCst);
+        let left = if check && self.running() {
+            eventually::eventually_blocking(|| {
+                let pending = self.pending_mail();
+                if pending.is_empty() {
+                    Ok(())
+                } else {
+                    Err(pending)
+                }
+            })
+            .err()
+        } else if check {
+            Some(self.pending_mail()).filter(|p| !p.is_empty())
+        } else {
+            None
+        };
+        self.stop();
+        self.database.take();
+        let _ = std::fs::remove_dir_all(&self.settings.mail_dir);
+        if let Some(left) = left {
+            panic!(
+                "the test left {} email(s) pending in the outbox (call app.expect_pending_mail() \
+                 if it means to): {left:#?}",
+                left.len()
+            );
+        }
+    }
+}
