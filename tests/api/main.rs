@@ -8,6 +8,7 @@ mod demo;
 mod elections;
 mod email;
 mod foundation;
+mod harness;
 mod health_rules;
 mod meetings;
 mod metrics;

@@ -60,7 +60,7 @@ impl Drop for BuildLock<'_> {
     }
 }
 
-fn exists(conn: &mut PgConnection, name: &str) -> bool {
+pub fn exists(conn: &mut PgConnection, name: &str) -> bool {
     #[derive(QueryableByName)]
     struct Found {
         #[diesel(sql_type = BigInt)]
@@ -137,6 +137,13 @@ impl TestDatabase {
         Self::named(name)
     }
 
+    /// An empty database (no migration applied).
+    pub fn empty() -> Self {
+        let name = format!("vm_test_{}", Uuid::new_v4().simple());
+        execute(&mut admin(), &format!("CREATE DATABASE {name}"));
+        Self::named(name)
+    }
+
     fn named(name: String) -> Self {
         let url = server_url(&name);
         Self {
@@ -144,6 +151,10 @@ impl TestDatabase {
             url,
             keep: false,
         }
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        connect(&self.url)
     }
 }
 
