@@ -3,7 +3,7 @@
 //! share (the demo, the reports fixture), and one clone per test, dropped when it ends.
 use std::future::Future;
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
@@ -13,11 +13,20 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::app;
+use super::eventually::eventually_blocking;
 
 const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 
 /// A derived template older than this belongs to a run that is over: the next build drops it.
 const STALE_AFTER_SECONDS: i64 = 3600;
+
+/// Connections of the server left to everyone else (psql, benchmarks, other services).
+const HEADROOM: i64 = 20;
+/// What one app holds beside its pool: this slot's connection, the test's own, spares.
+const PER_APP_BESIDE_POOL: i64 = 4;
+/// The advisory-lock class of the connection slots, shared by every run of this suite on
+/// the server, whatever its worktree.
+const SLOTS: i32 = 727_402;
 
 /// The URL of database `db` on the test server (`TEST_DATABASE_SERVER` overrides it).
 pub fn server_url(db: &str) -> String {
@@ -174,6 +183,57 @@ impl Drop for TestDatabase {
         if let Err(e) = dropped {
             eprintln!("test database {} not dropped: {e}", self.name);
         }
+    }
+}
+
+/// A share of the server's connections for one app with a pool of `pool_size`: the slots
+/// are advisory locks, as many as `max_connections` (less the reserved ones and some
+/// headroom) can serve, so however many tests run at once, in however many processes and
+/// runs, their apps never exhaust the server. Held until dropped.
+pub struct ConnectionSlot {
+    _held: PgConnection,
+}
+
+impl ConnectionSlot {
+    pub fn take(pool_size: u32) -> Self {
+        #[derive(QueryableByName)]
+        struct Free {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let mut conn = admin();
+        let usable: Free = diesel::sql_query(
+            "SELECT current_setting('max_connections')::bigint \
+                    - current_setting('superuser_reserved_connections')::bigint AS n",
+        )
+        .get_result(&mut conn)
+        .expect("max_connections");
+        let per_app = i64::from(pool_size) + PER_APP_BESIDE_POOL;
+        let slots = ((usable.n - HEADROOM) / per_app).max(1);
+        // Tests hold a slot for seconds; a wait of minutes means slots are leaking.
+        let taken = eventually_blocking(Duration::from_secs(300), || {
+            for slot in 0..slots {
+                #[derive(QueryableByName)]
+                struct Taken {
+                    #[diesel(sql_type = diesel::sql_types::Bool)]
+                    taken: bool,
+                }
+                let got: Taken =
+                    diesel::sql_query("SELECT pg_try_advisory_lock($1, $2::int) AS taken")
+                        .bind::<diesel::sql_types::Integer, _>(SLOTS)
+                        .bind::<BigInt, _>(slot)
+                        .get_result(&mut conn)
+                        .expect("slot");
+                if got.taken {
+                    return Ok(());
+                }
+            }
+            Err(slots)
+        });
+        if let Err(slots) = taken {
+            panic!("no connection slot of {slots} came free");
+        }
+        Self { _held: conn }
     }
 }
 

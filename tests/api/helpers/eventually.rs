@@ -6,7 +6,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-const DEADLINE: Duration = Duration::from_secs(30);
+pub const DEADLINE: Duration = Duration::from_secs(30);
 const PAUSE: Duration = Duration::from_millis(20);
 
 /// Calls `probe` until it returns `Ok`, and returns that; panics naming `what` and the last
@@ -29,15 +29,18 @@ where
     }
 }
 
-/// [`eventually`] for code that cannot await (a `Drop`): the probe runs on this thread and
-/// the background work it waits for must run on another. Returns the last `Err` instead of
-/// panicking, so a teardown can clean up before it reports.
-pub fn eventually_blocking<T, E>(mut probe: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+/// [`eventually`] for code that cannot await (a `Drop`), giving up after `within`: the
+/// probe runs on this thread and the background work it waits for must run on another.
+/// Returns the last `Err` instead of panicking, so a teardown can clean up before it reports.
+pub fn eventually_blocking<T, E>(
+    within: Duration,
+    mut probe: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
     let started = Instant::now();
     loop {
         match probe() {
             Ok(done) => return Ok(done),
-            Err(seen) if started.elapsed() > DEADLINE => return Err(seen),
+            Err(seen) if started.elapsed() > within => return Err(seen),
             Err(_) => std::thread::sleep(PAUSE),
         }
     }

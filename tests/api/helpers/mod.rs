@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 pub use app::{Role, Settings};
 pub use client::{uuid_of, Answer};
-pub use database::TestDatabase;
+pub use database::{ConnectionSlot, TestDatabase};
 pub use eventually::eventually;
 pub use fixtures::{from_now, Tree};
 
@@ -38,6 +38,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub settings: Settings,
     servers: Mutex<Vec<app::Server>>,
+    /// The server connections its instances may use; released after they stopped.
+    slots: Mutex<Vec<ConnectionSlot>>,
     pending_mail_expected: AtomicBool,
     /// The database this app owns and drops (none while it builds a template).
     database: Option<TestDatabase>,
@@ -83,6 +85,7 @@ impl TestApp {
         settings.database_url = database_url.clone();
         settings.mail_dir = std::env::temp_dir().join(format!("vm-mail-{}", Uuid::new_v4()));
         configure(&mut settings);
+        let slot = ConnectionSlot::take(settings.database_pool_size);
         let mut conn = database::connect(&database_url);
         let (_, admin) = app::create_token(&mut conn, "test admin", Role::Admin, None);
         let server = app::Server::start(settings.clone());
@@ -94,6 +97,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             settings,
             servers: Mutex::new(vec![server]),
+            slots: Mutex::new(vec![slot]),
             pending_mail_expected: AtomicBool::new(false),
             database,
         }
@@ -104,8 +108,10 @@ impl TestApp {
     pub fn start_instance(&self, configure: impl FnOnce(&mut Settings)) {
         let mut settings = self.settings.clone();
         configure(&mut settings);
+        let slot = ConnectionSlot::take(settings.database_pool_size);
         let server = app::Server::start(settings);
         self.servers.lock().expect("servers").push(server);
+        self.slots.lock().expect("slots").push(slot);
     }
 
     /// Stops every instance of the app (serving and delivering) now; teardown does it too.
@@ -179,7 +185,7 @@ impl Drop for TestApp {
         let left = if !check {
             Vec::new()
         } else if self.running() {
-            let tried = eventually::eventually_blocking(|| {
+            let tried = eventually::eventually_blocking(eventually::DEADLINE, || {
                 let pending = self.pending_mail();
                 if pending.iter().all(|p| p.tried) {
                     Ok(pending)
@@ -194,6 +200,7 @@ impl Drop for TestApp {
             self.pending_mail()
         };
         self.stop();
+        self.slots.lock().expect("slots").clear();
         self.database.take();
         let _ = std::fs::remove_dir_all(&self.settings.mail_dir);
         if !left.is_empty() {
