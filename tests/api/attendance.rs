@@ -320,3 +320,185 @@ async fn people_may_leave_a_room_whose_capacity_a_new_rule_lowered_below_them() 
     assert_eq!(left.ok(200)["present"], 9);
     assert_eq!(left.body["capacity"], 5);
 }
+
+#[actix_web::test]
+async fn ten_first_filings_of_one_report_at_once_file_one_revision() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let m = app.meeting_from_now(&s, s.hall, -180, -60, 80).await;
+    app.warm_pool().await;
+    let site = m["sites"][0]["id"].clone();
+    let answers = join_all((0..10).map(|i| app.put_report(&m, report(&site, 60 + i)))).await;
+    let filed: Vec<_> = answers.iter().filter(|a| a.status == 201).collect();
+    assert_eq!(
+        filed.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|a| &a.text).collect::<Vec<_>>()
+    );
+    for refused in answers.iter().filter(|a| a.status != 201) {
+        refused.problem(409, "report_exists");
+    }
+    let id = m["id"].as_str().expect("id");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM attendance_reports WHERE meeting_id = '{id}'"
+        )),
+        1
+    );
+    let current = app
+        .get(&format!("/meetings/{id}/attendance-report"), &app.admin)
+        .await;
+    assert_eq!(current.ok(200)["current"]["revision"], 1);
+    assert_eq!(
+        current.body["current"]["attendees"],
+        filed[0].body["attendees"]
+    );
+    assert_eq!(current.body["revisions"], json!([]));
+}
+
+/// What a burst of check-ins did, each answer checked: accepted ones stay within
+/// `[0, capacity]`, refused arrivals are `capacity_reached`.
+struct Burst {
+    arrived: i64,
+    left: i64,
+    /// The codes of the refused departures.
+    refused_departures: Vec<String>,
+}
+
+fn tally(answers: &[crate::helpers::Answer], counts: &[i32]) -> Burst {
+    let mut burst = Burst {
+        arrived: 0,
+        left: 0,
+        refused_departures: Vec::new(),
+    };
+    for (answer, count) in answers.iter().zip(counts) {
+        if answer.status == 200 {
+            let present = answer.body["present"].as_i64().expect("present");
+            let capacity = answer.body["capacity"].as_i64().expect("capacity");
+            assert!((0..=capacity).contains(&present), "{}", answer.text);
+            if *count > 0 {
+                burst.arrived += 1;
+            } else {
+                burst.left += 1;
+            }
+        } else if *count > 0 {
+            answer.problem(409, "capacity_reached");
+        } else {
+            assert!(answer.status.is_client_error(), "{}", answer.text);
+            let code = answer.body["code"].as_str().unwrap_or_default();
+            burst.refused_departures.push(code.to_owned());
+        }
+    }
+    burst
+}
+
+/// Arrivals and departures, interleaved: as many of each.
+fn both_ways(n: usize, first: i32) -> Vec<i32> {
+    (0..n)
+        .map(|i| if i % 2 == 0 { first } else { -first })
+        .collect()
+}
+
+#[actix_web::test]
+async fn arrivals_and_departures_at_once_near_zero_and_near_capacity_lose_no_one() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let room = app
+        .venue(s.tree.commune, "Phòng họp 10 chỗ", 10, None, "indoor")
+        .await;
+    let m = app.meeting_from_now(&s, room, -10, 120, 10).await;
+    app.warm_pool().await;
+    let site = m["sites"][0]["id"].as_str().expect("site").to_owned();
+    let counter = |field: &str| {
+        app.count(&format!(
+            "SELECT {field}::bigint AS n FROM meeting_sites WHERE id = '{site}'"
+        ))
+    };
+    // Around 0: into an empty room, departures first.
+    let counts = both_ways(40, -1);
+    let burst = tally(
+        &join_all(counts.iter().map(|c| app.check_in(&m, *c))).await,
+        &counts,
+    );
+    assert_eq!(counter("present"), burst.arrived - burst.left);
+    assert_eq!(counter("admitted"), burst.arrived);
+    // Around capacity: one seat short, arrivals first.
+    let fill = 9 - counter("present") as i32;
+    if fill != 0 {
+        app.check_in(&m, fill).await.ok(200);
+    }
+    let admitted = counter("admitted");
+    let counts = both_ways(40, 1);
+    let burst = tally(
+        &join_all(counts.iter().map(|c| app.check_in(&m, *c))).await,
+        &counts,
+    );
+    assert!(burst.arrived >= 1, "the free seat was taken");
+    assert_eq!(counter("present"), 9 + burst.arrived - burst.left);
+    assert_eq!(counter("admitted"), admitted + burst.arrived);
+}
+
+#[actix_web::test]
+#[ignore = "issue 16: fails today; a departure refused at 0 is explained after the fact and, \
+            once someone has come in, answered 409 capacity_reached (\"-1 more do not fit\")"]
+async fn a_departure_refused_at_zero_is_never_called_capacity_reached() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let m = app.meeting_from_now(&s, s.hall, -10, 120, 10).await;
+    app.warm_pool().await;
+    let counts = both_ways(40, -1);
+    let burst = tally(
+        &join_all(counts.iter().map(|c| app.check_in(&m, *c))).await,
+        &counts,
+    );
+    assert!(
+        burst
+            .refused_departures
+            .iter()
+            .all(|code| code == "validation_failed"),
+        "{:?}",
+        burst.refused_departures
+    );
+}
+
+#[actix_web::test]
+async fn check_ins_racing_a_rule_that_lowers_capacity_lose_no_one_and_keep_the_rule() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    // Starts in half an hour: check-in is open, and a new rule re-evaluates it.
+    let m = app.meeting_from_now(&s, s.hall, 30, 150, 20).await;
+    let site = m["sites"][0]["id"].as_str().expect("site").to_owned();
+    app.warm_pool().await;
+    let rule =
+        json!({"region_id": s.tree.commune, "effective_from": from_now(-60), "max_attendees": 10});
+    let (answers, ruled) = futures::join!(
+        join_all((0..60).map(|_| app.check_in(&m, 1))),
+        app.post("/health-rules", &app.admin, rule)
+    );
+    ruled.ok(201);
+    let counts = vec![1; answers.len()];
+    let arrived = tally(&answers, &counts).arrived;
+    let row = |field: &str| {
+        app.count(&format!(
+            "SELECT {field}::bigint AS n FROM meeting_sites WHERE id = '{site}'"
+        ))
+    };
+    assert_eq!(row("effective_capacity"), 10, "the rule holds");
+    assert_eq!(
+        row("present"),
+        arrived,
+        "every accepted check-in is counted"
+    );
+    assert_eq!(row("admitted"), arrived);
+    // Those in may stay; from now on the lowered capacity holds.
+    if arrived >= 10 {
+        app.check_in(&m, 1).await.problem(409, "capacity_reached");
+    } else {
+        assert_eq!(app.check_in(&m, 1).await.ok(200)["capacity"], 10);
+    }
+}

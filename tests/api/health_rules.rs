@@ -35,12 +35,39 @@ async fn rules_are_validated() {
             "min_area_per_person_m2"
         ]
     );
-    let ban = app
-        .post("/health-rules", &app.admin, json!({"region_id": tree.province, "effective_from": "2021-05-01T00:00:00+07:00", "in_person_allowed": false}))
+    // With a meeting to come in the province, that neither rule reaches.
+    let election = app.future_election().await;
+    let unit = app
+        .unit(election, tree.province, "national_assembly", "Đơn vị số 1")
         .await;
-    assert_eq!(ban.ok(201)["rule"]["applies_to"], "any");
-    assert_eq!(ban.body["rule"]["combine"], "min");
-    assert_eq!(ban.body["affected_meetings"], json!([]));
+    app.candidate(unit, "Nguyễn Văn An", "an@example.vn").await;
+    let hall = app
+        .venue(tree.commune, "Hội trường xã", 100, None, "indoor")
+        .await;
+    let meeting = app
+        .post(
+            "/meetings",
+            &app.admin,
+            json!({"election_id": election, "electoral_unit_ids": [unit], "format": "in_person",
+                   "starts_at": "2031-05-10T08:00:00+07:00", "ends_at": "2031-05-10T10:00:00+07:00",
+                   "sites": [{"venue_id": hall, "expected_attendees": 80}]}),
+        )
+        .await
+        .id();
+    let outdoor_ban = app
+        .post("/health-rules", &app.admin, json!({"region_id": tree.province, "effective_from": "2031-05-01T00:00:00+07:00",
+                                                  "in_person_allowed": false, "applies_to": "outdoor"}))
+        .await;
+    assert_eq!(outdoor_ban.ok(201)["affected_meetings"], json!([]));
+    let defaults = app
+        .post("/health-rules", &app.admin, json!({"region_id": tree.province, "effective_from": "2031-05-01T00:00:00+07:00", "max_attendees": 90}))
+        .await;
+    assert_eq!(defaults.ok(201)["rule"]["applies_to"], "any");
+    assert_eq!(defaults.body["rule"]["combine"], "min");
+    assert_eq!(defaults.body["affected_meetings"], json!([]));
+    let m = app.get(&format!("/meetings/{meeting}"), &app.admin).await;
+    assert_eq!(m.ok(200)["needs_attention"], false);
+    assert_eq!(m.body["sites"][0]["effective_capacity"], 90);
     let observer = app.token(Role::Observer, None);
     app.post("/health-rules", &observer, json!({"region_id": tree.province, "effective_from": "2021-05-01T00:00:00+07:00", "max_attendees": 1}))
         .await

@@ -4,6 +4,7 @@ mod helpers;
 mod attendance;
 mod audit;
 mod cli;
+mod config;
 mod demo;
 mod elections;
 mod email;

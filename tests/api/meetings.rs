@@ -4,7 +4,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app, spawn_app_with, Role};
+use diesel::result::DatabaseErrorKind;
+use diesel::RunQueryDsl;
+
+use crate::helpers::{spawn_app, spawn_app_with, Role, TestApp};
 
 fn ids(v: &Value, field: &str) -> Vec<String> {
     let mut out: Vec<String> = v[field]
@@ -117,6 +120,7 @@ async fn twenty_concurrent_plans_for_one_candidate_at_one_time_book_exactly_one(
         body["candidate_ids"] = json!([s.candidates[0]]);
         bodies.push(body);
     }
+    app.warm_pool().await;
     let answers = join_all(
         bodies
             .into_iter()
@@ -138,6 +142,18 @@ async fn twenty_concurrent_plans_for_one_candidate_at_one_time_book_exactly_one(
         assert_eq!(p["conflicting_meeting_id"], winner.to_string());
         assert_eq!(p["candidate_id"], s.candidates[0].to_string());
     }
+    // What the database holds: one meeting, one active booking, and no refused plan left
+    // half-written.
+    assert_eq!(app.count("SELECT count(*) AS n FROM meetings"), 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM meeting_candidates WHERE candidate_id = '{}' AND active",
+            s.candidates[0]
+        )),
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM meeting_sites"), 1);
+    assert_eq!(app.double_bookings(), (0, 0));
 }
 
 #[actix_web::test]
@@ -168,6 +184,7 @@ async fn twenty_concurrent_plans_for_one_venue_at_one_time_book_exactly_one() {
         body["candidate_ids"] = json!([c]);
         bodies.push(body);
     }
+    app.warm_pool().await;
     let answers = join_all(
         bodies
             .into_iter()
@@ -181,6 +198,79 @@ async fn twenty_concurrent_plans_for_one_venue_at_one_time_book_exactly_one() {
         assert_eq!(p["conflicting_meeting_id"], winner.to_string());
         assert_eq!(p["venue_id"], s.hall.to_string());
     }
+    assert_eq!(app.count("SELECT count(*) AS n FROM meetings"), 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM meeting_sites WHERE venue_id = '{}' AND active",
+            s.hall
+        )),
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM meeting_candidates"), 1);
+    assert_eq!(app.double_bookings(), (0, 0));
+}
+
+#[actix_web::test]
+async fn ten_meetings_rescheduled_into_one_slot_at_once_move_exactly_one() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = app.setup(election).await;
+    let mut ids = Vec::new();
+    for day in 10..20 {
+        let venue = app
+            .venue(
+                s.tree.commune,
+                &format!("Điểm họp {day}"),
+                100,
+                None,
+                "indoor",
+            )
+            .await;
+        let mut body = s.in_person(
+            venue,
+            &format!("2021-05-{day}T08:00:00+07:00"),
+            &format!("2021-05-{day}T10:00:00+07:00"),
+            50,
+        );
+        body["candidate_ids"] = json!([s.candidates[0]]);
+        ids.push(app.post("/meetings", &app.admin, body).await.id());
+    }
+    app.warm_pool().await;
+    let slot =
+        json!({"starts_at": "2021-05-21T08:00:00+07:00", "ends_at": "2021-05-21T10:00:00+07:00"});
+    let paths: Vec<String> = ids.iter().map(|id| format!("/meetings/{id}")).collect();
+    let answers = join_all(paths.iter().map(|path| {
+        app.request(
+            Method::PATCH,
+            path,
+            Some(&app.admin),
+            Some(slot.clone()),
+            &[("If-Match", "\"1\"")],
+        )
+    }))
+    .await;
+    let moved: Vec<_> = answers.iter().filter(|a| a.status == 200).collect();
+    assert_eq!(
+        moved.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|a| &a.text).collect::<Vec<_>>()
+    );
+    let winner = moved[0].id();
+    for refused in answers.iter().filter(|a| a.status != 200) {
+        let p = refused.problem(409, "candidate_conflict");
+        assert_eq!(p["conflicting_meeting_id"], winner.to_string());
+    }
+    assert_eq!(app.double_bookings(), (0, 0));
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM meetings WHERE starts_at = '2021-05-21T01:00:00Z'"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM meetings WHERE version = 1"),
+        9,
+        "the refused reschedules changed nothing"
+    );
 }
 
 #[actix_web::test]
@@ -270,18 +360,37 @@ async fn the_travel_buffer_is_configurable() {
             "indoor",
         )
         .await;
-    app.post(
-        "/meetings",
-        &app.admin,
-        s.in_person(
-            s.hall,
-            "2021-05-12T08:00:00+07:00",
-            "2021-05-12T10:00:00+07:00",
-            50,
-        ),
-    )
-    .await
-    .ok(201);
+    let first = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-12T08:00:00+07:00",
+                "2021-05-12T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await
+        .id();
+    // 3 minutes after the end: inside a 5-minute buffer (a buffer of 0 would allow it).
+    let too_soon = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                second,
+                "2021-05-12T10:03:00+07:00",
+                "2021-05-12T11:00:00+07:00",
+                50,
+            ),
+        )
+        .await;
+    assert_eq!(
+        too_soon.problem(409, "candidate_conflict")["conflicting_meeting_id"],
+        first.to_string()
+    );
+    // 10 minutes after: outside the 5 minutes (the default 30 would refuse it).
     app.post(
         "/meetings",
         &app.admin,
@@ -294,6 +403,114 @@ async fn the_travel_buffer_is_configurable() {
     )
     .await
     .ok(201);
+}
+
+/// The outcome of one statement against the booking tables.
+fn booking(app: &TestApp, sql: &str) -> Result<(), (DatabaseErrorKind, Option<String>)> {
+    diesel::sql_query(sql)
+        .execute(&mut app.conn())
+        .map(|_| ())
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(kind, info) => {
+                (kind, info.constraint_name().map(str::to_owned))
+            }
+            other => panic!("{sql}: {other}"),
+        })
+}
+
+#[actix_web::test]
+async fn the_exclusion_constraints_refuse_overlapping_active_bookings_only() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = app.setup(election).await;
+    let other_hall = app
+        .venue(s.tree.commune, "Nhà văn hóa thôn 8", 100, None, "indoor")
+        .await;
+    let first = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-10T08:00:00+07:00",
+                "2021-05-10T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await
+        .id();
+    let second = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                other_hall,
+                "2021-05-11T08:00:00+07:00",
+                "2021-05-11T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await
+        .id();
+    let candidate = s.candidates[0];
+    let busy_of_first = format!(
+        "(SELECT busy FROM meeting_candidates WHERE meeting_id = '{first}' AND candidate_id = '{candidate}')"
+    );
+    let move_candidate = |range: &str| {
+        format!(
+            "UPDATE meeting_candidates SET busy = {range} \
+             WHERE meeting_id = '{second}' AND candidate_id = '{candidate}'"
+        )
+    };
+    let clash = Err((
+        DatabaseErrorKind::ExclusionViolation,
+        Some("meeting_candidates_no_overlap".to_owned()),
+    ));
+    // Overlapping the first meeting's busy range, by one minute at its end, or touching it.
+    assert_eq!(booking(&app, &move_candidate(&busy_of_first)), clash);
+    let last_minute = "tstzrange('2021-05-10T03:29:00Z', '2021-05-10T05:00:00Z')";
+    assert_eq!(booking(&app, &move_candidate(last_minute)), clash);
+    let touching = "tstzrange('2021-05-10T03:30:00Z', '2021-05-10T05:00:00Z')";
+    assert_eq!(booking(&app, &move_candidate(touching)), Ok(()));
+    // Each of the first meeting's candidates is held; an inactive booking holds nobody.
+    let other = format!(
+        "UPDATE meeting_candidates SET busy = {busy_of_first} \
+         WHERE meeting_id = '{second}' AND candidate_id = '{}'",
+        s.candidates[1]
+    );
+    assert_eq!(booking(&app, &other), clash);
+    booking(
+        &app,
+        &format!("UPDATE meeting_candidates SET active = false WHERE meeting_id = '{first}'"),
+    )
+    .expect("release the first meeting's candidates");
+    assert_eq!(booking(&app, &move_candidate(&busy_of_first)), Ok(()));
+    // A row that becomes active again over a taken range is refused too.
+    assert_eq!(
+        booking(
+            &app,
+            &format!("UPDATE meeting_candidates SET active = true WHERE meeting_id = '{first}'"),
+        ),
+        clash
+    );
+
+    let venue_clash = Err((
+        DatabaseErrorKind::ExclusionViolation,
+        Some("meeting_sites_no_overlap".to_owned()),
+    ));
+    let move_site = format!(
+        "UPDATE meeting_sites SET venue_id = '{}', \
+                during = (SELECT during FROM meeting_sites WHERE meeting_id = '{first}') \
+         WHERE meeting_id = '{second}'",
+        s.hall
+    );
+    assert_eq!(booking(&app, &move_site), venue_clash);
+    booking(
+        &app,
+        &format!("UPDATE meeting_sites SET active = false WHERE meeting_id = '{first}'"),
+    )
+    .expect("release the first meeting's site");
+    assert_eq!(booking(&app, &move_site), Ok(()));
 }
 
 #[actix_web::test]
@@ -1058,6 +1275,7 @@ async fn twenty_identical_plans_at_once_book_one_and_refuse_the_rest_cleanly() {
         "2021-05-14T10:00:00+07:00",
         50,
     );
+    app.warm_pool().await;
     let answers = join_all((0..20).map(|_| app.post("/meetings", &app.admin, body.clone()))).await;
     assert_eq!(answers.iter().filter(|a| a.status == 201).count(), 1);
     for refused in answers.iter().filter(|a| a.status != 201) {
@@ -1068,4 +1286,10 @@ async fn twenty_identical_plans_at_once_book_one_and_refuse_the_rest_cleanly() {
             refused.text
         );
     }
+    assert_eq!(app.count("SELECT count(*) AS n FROM meetings"), 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM meeting_candidates WHERE active"),
+        s.candidates.len() as i64
+    );
+    assert_eq!(app.double_bookings(), (0, 0));
 }

@@ -2,60 +2,37 @@
 //! same schema: `pg_dump --schema-only` is compared before and after each step, so a
 //! forgotten index, constraint, function or extension shows, not only a forgotten table.
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use diesel_migrations::MigrationHarness;
 
 use crate::helpers::app::MIGRATIONS;
-use crate::helpers::database::{base_template, TestDatabase};
-
-/// The pg_dump of the server's major version (PostgreSQL 15 here), else the one on PATH.
-fn pg_dump() -> Command {
-    let versioned = "/usr/lib/postgresql/15/bin/pg_dump";
-    let program = std::env::var("PG_DUMP").unwrap_or_else(|_| {
-        if std::path::Path::new(versioned).exists() {
-            versioned.to_owned()
-        } else {
-            "pg_dump".to_owned()
-        }
-    });
-    Command::new(program)
-}
+use crate::helpers::database::{base_template, pg_dump, TestDatabase};
 
 /// The database's schema as pg_dump writes it, without what varies from one dump to the
 /// next (comments, session settings, pg_dump's random `\restrict` key) and without diesel's
 /// own bookkeeping table.
 fn schema(database_url: &str) -> Vec<String> {
-    let out = pg_dump()
-        .args([
+    pg_dump(
+        database_url,
+        &[
             "--schema-only",
             "--no-owner",
             "--no-privileges",
             "--exclude-table=__diesel_schema_migrations",
-            "--dbname",
-            database_url,
-        ])
-        .output()
-        .expect("run pg_dump");
-    assert!(
-        out.status.success(),
-        "pg_dump: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf-8 dump")
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| {
-            !l.is_empty()
-                && !l.starts_with("--")
-                && !l.starts_with("SET ")
-                && !l.starts_with("SELECT pg_catalog.set_config")
-                && !l.starts_with("\\restrict")
-                && !l.starts_with("\\unrestrict")
-        })
-        .map(str::to_owned)
-        .collect()
+        ],
+    )
+    .lines()
+    .map(str::trim_end)
+    .filter(|l| {
+        !l.is_empty()
+            && !l.starts_with("--")
+            && !l.starts_with("SET ")
+            && !l.starts_with("SELECT pg_catalog.set_config")
+            && !l.starts_with("\\restrict")
+            && !l.starts_with("\\unrestrict")
+    })
+    .map(str::to_owned)
+    .collect()
 }
 
 /// The lines one schema has and the other lacks, for a failure message.

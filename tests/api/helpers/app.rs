@@ -12,12 +12,32 @@ pub use voter_meetings::config::Settings;
 pub use voter_meetings::db::MIGRATIONS;
 
 use voter_meetings::demo::{self, DemoOptions};
-use voter_meetings::email::outbox;
+use voter_meetings::email::{outbox, worker};
 use voter_meetings::startup::Application;
 
 /// The settings of `config/test.toml` over the defaults, as the suite's apps start from.
 pub fn test_settings() -> Settings {
     Settings::load_from("config", Some("test")).expect("config/test.toml loads")
+}
+
+/// The built-in defaults alone (no file of `config/` read).
+pub fn default_settings() -> Settings {
+    load_settings("/nonexistent", None).expect("the built-in defaults load")
+}
+
+/// Settings from the files of `dir` (and the environment), as the binary loads them.
+pub fn load_settings(dir: &str, app_env: Option<&str>) -> anyhow::Result<Settings> {
+    Ok(Settings::load_from(dir, app_env)?)
+}
+
+/// The outbox worker's delay before the try after the `attempt`-th failed one.
+pub fn retry_delay(attempt: i32, settings: &Settings, jitter: f64) -> std::time::Duration {
+    worker::retry_delay(
+        attempt,
+        settings.outbox.backoff_base_seconds,
+        settings.outbox.backoff_max_seconds,
+        jitter,
+    )
 }
 
 /// Applies every pending migration; returns how many ran.

@@ -51,6 +51,31 @@ fn execute(conn: &mut PgConnection, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+/// `pg_dump` of the database at `url` with these options, as text. The server's major
+/// version's pg_dump (PostgreSQL 15 here) when installed, else `$PG_DUMP`, else the one on
+/// PATH.
+pub fn pg_dump(url: &str, options: &[&str]) -> String {
+    let versioned = "/usr/lib/postgresql/15/bin/pg_dump";
+    let program = std::env::var("PG_DUMP").unwrap_or_else(|_| {
+        if std::path::Path::new(versioned).exists() {
+            versioned.to_owned()
+        } else {
+            "pg_dump".to_owned()
+        }
+    });
+    let out = std::process::Command::new(program)
+        .args(options)
+        .args(["--dbname", url])
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        out.status.success(),
+        "pg_dump: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("a UTF-8 dump")
+}
+
 /// A session-level advisory lock on `name`: one process builds a template, the others wait.
 struct BuildLock<'a>(&'a mut PgConnection, i64);
 

@@ -2,13 +2,14 @@
 //! elections, units, candidates, venues, meetings, rules, check-ins and reports; and the
 //! two big fixtures shared through templates (the reports fixture, the demo province).
 use chrono::{Duration, Utc};
+use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::app::{self, DemoFacts};
 use super::database::{self, TestDatabase};
-use super::{Answer, TestApp};
+use super::{eventually, Answer, TestApp};
 
 /// An RFC 3339 instant `minutes` from now.
 pub fn from_now(minutes: i64) -> String {
@@ -224,6 +225,51 @@ impl TestApp {
             body,
         )
         .await
+    }
+
+    /// Opens every connection of the app's pool before a race, so that the racing requests
+    /// meet in the database instead of queueing behind connections still being opened.
+    pub async fn warm_pool(&self) {
+        let size = i64::from(self.settings.database_pool_size);
+        eventually("the pool holds all its connections", || async {
+            join_all((0..2 * size).map(|_| self.get("/regions?limit=1", &self.admin))).await;
+            // The app's connections, and the one counting.
+            let open = self.count(&format!(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}'",
+                self.db_name
+            )) - 1;
+            if open >= size {
+                Ok(())
+            } else {
+                Err(open)
+            }
+        })
+        .await;
+    }
+
+    /// Pairs of planned meetings that hold one active candidate at overlapping times (the
+    /// travel buffer counted), or one venue: read from the meetings' own times, not from the
+    /// ranges the booking tables keep.
+    pub fn double_bookings(&self) -> (i64, i64) {
+        let buffer = self.settings.scheduling.travel_buffer_minutes;
+        let candidates = self.count(&format!(
+            "SELECT count(*) AS n
+               FROM meeting_candidates a JOIN meetings ma ON ma.id = a.meeting_id,
+                    meeting_candidates b JOIN meetings mb ON mb.id = b.meeting_id
+              WHERE a.candidate_id = b.candidate_id AND a.meeting_id < b.meeting_id
+                AND a.active AND b.active AND ma.status = 'planned' AND mb.status = 'planned'
+                AND ma.starts_at < mb.ends_at + interval '{buffer} minutes'
+                AND mb.starts_at < ma.ends_at + interval '{buffer} minutes'"
+        ));
+        let venues = self.count(
+            "SELECT count(*) AS n
+               FROM meeting_sites a JOIN meetings ma ON ma.id = a.meeting_id,
+                    meeting_sites b JOIN meetings mb ON mb.id = b.meeting_id
+              WHERE a.venue_id = b.venue_id AND a.meeting_id < b.meeting_id
+                AND ma.status = 'planned' AND mb.status = 'planned'
+                AND ma.starts_at < mb.ends_at AND mb.starts_at < ma.ends_at",
+        );
+        (candidates, venues)
     }
 
     /// A count of rows, from SQL written in the test.
