@@ -23,14 +23,15 @@ impl Latch {
         changed.notify_all();
     }
 
-    /// Waits until open, or `limit` passed; whether it opened.
-    fn wait(&self, limit: Duration) -> bool {
+    /// Waits until open, or `limit` passed; then it stays open, so that a latch nobody
+    /// opens delays one batch of deliveries, not every one.
+    fn wait(&self, limit: Duration) {
         let (open, changed) = &*self.0;
         let guard = open.lock().expect("latch");
-        let (guard, _) = changed
+        let (mut guard, _) = changed
             .wait_timeout_while(guard, limit, |open| !*open)
             .expect("latch");
-        *guard
+        *guard = true;
     }
 }
 
@@ -98,7 +99,7 @@ impl Handler for Collector {
     fn data_end(&mut self) -> Response {
         if let Some(latch) = &self.waits_for {
             // Not opened in time: accept anyway; the test sees the other sink got nothing.
-            latch.wait(Duration::from_secs(15));
+            latch.wait(Duration::from_secs(10));
         }
         let message = std::mem::take(&mut self.current);
         self.shared
@@ -193,7 +194,7 @@ impl SinkBuilder {
         self
     }
 
-    /// Each message is accepted only once `latch` is open (or after 15 s).
+    /// Each message is accepted only once `latch` is open (or 10 s passed).
     pub fn waits_for(mut self, latch: &Latch) -> Self {
         self.waits_for = Some(latch.clone());
         self
