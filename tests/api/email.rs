@@ -10,7 +10,8 @@ use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::app::{enqueue_attention, enqueue_meeting_changes};
+use crate::helpers::app::{claim_due, enqueue_attention, enqueue_meeting_changes};
+use crate::helpers::database::{base_template, TestDatabase};
 use crate::helpers::mail::{Latch, Outage, SmtpSink};
 use crate::helpers::{eventually, spawn_app_with, uuid_of, Role, Settings, TestApp, Tree};
 
@@ -1139,4 +1140,54 @@ async fn a_cancelled_meeting_cancels_the_same_event() {
     assert_eq!(before.get_uid(), after.get_uid());
     assert!(after.get_sequence() > before.get_sequence());
     assert_eq!(after.get_status(), Some(EventStatus::Cancelled));
+}
+
+/// Emails due now, written straight into an outbox no worker reads.
+fn due_emails(db: &TestDatabase, n: usize) {
+    let province = Uuid::now_v7();
+    let mut conn = db.conn();
+    diesel::sql_query(format!(
+        "INSERT INTO regions (id, province_id, level, name, path)
+         VALUES ('{province}', '{province}', 'province', 'Tỉnh Hà Tĩnh', ARRAY['{province}'::uuid])"
+    ))
+    .execute(&mut conn)
+    .expect("a province");
+    for i in 0..n {
+        diesel::sql_query(format!(
+            "INSERT INTO outbox (id, province_id, kind, recipient, subject, body_text, body_html)
+             VALUES ('{}', '{province}', 'schedule', 'ucv{i}@example.vn', 'Lịch', 'x', '<p>x</p>')",
+            Uuid::now_v7()
+        ))
+        .execute(&mut conn)
+        .expect("an email");
+    }
+}
+
+#[actix_web::test]
+async fn two_workers_claiming_at_once_take_different_emails_without_waiting() {
+    use diesel::Connection;
+    let db = TestDatabase::clone_of(base_template());
+    due_emails(&db, 8);
+    let (mut first, mut second) = (db.conn(), db.conn());
+    // A claim that waited on the other's row locks would give up here instead of hanging.
+    diesel::sql_query("SET statement_timeout = '5s'")
+        .execute(&mut second)
+        .expect("timeout");
+    let (held, taken) = first
+        .transaction(|first| {
+            let held = claim_due(first, 3, 300.0)?;
+            let taken = claim_due(&mut second, 3, 300.0)?;
+            diesel::QueryResult::Ok((held, taken))
+        })
+        .expect("both claims");
+    assert_eq!((held.len(), taken.len()), (3, 3));
+    let both: HashSet<&Uuid> = held.iter().chain(&taken).collect();
+    assert_eq!(both.len(), 6, "{held:?} {taken:?}");
+    // Claimed rows are leased: what is left is the rest, once.
+    let rest = claim_due(&mut db.conn(), 10, 300.0).expect("the rest");
+    assert_eq!(rest.len(), 2);
+    assert!(rest.iter().all(|id| !both.contains(id)));
+    assert!(claim_due(&mut db.conn(), 10, 300.0)
+        .expect("nothing")
+        .is_empty());
 }

@@ -73,6 +73,18 @@ pub fn enqueue_attention(
         .unwrap_or_else(|e| panic!("queued: {e}"))
 }
 
+/// Claims up to `limit` due emails for `lease_seconds`, as one worker does; the claimed ids.
+pub fn claim_due(
+    conn: &mut PgConnection,
+    limit: i64,
+    lease_seconds: f64,
+) -> diesel::QueryResult<Vec<Uuid>> {
+    Ok(outbox::claim_due(conn, limit, lease_seconds)?
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
+}
+
 /// What a demo load created and printed, as the tests use it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DemoFacts {
