@@ -17,8 +17,9 @@ use super::eventually::eventually_blocking;
 
 const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 
-/// A derived template older than this belongs to a run that is over: the next build drops it.
-const STALE_AFTER_SECONDS: i64 = 3600;
+/// A derived template older than this (15 minutes) belongs to a run that is over: the next
+/// build drops it.
+const STALE_AFTER_SECONDS: i64 = 900;
 
 /// Connections of the server left to everyone else (psql, benchmarks, other services).
 const HEADROOM: i64 = 20;
@@ -306,7 +307,7 @@ fn described(conn: &mut PgConnection, like: &str) -> Vec<Described> {
 /// (which gets the database to fill and returns the facts the tests need about it, such as
 /// ids and tokens), then shared by every test of the run that asks for it. Fixtures that
 /// lay their times out relative to now stay right within a run; a template is never reused
-/// by the next run, which drops it once it is an hour old.
+/// by the next run, which drops it once it is a quarter of an hour old.
 pub async fn derived_template<T, F, Fut>(kind: &str, build: F) -> (String, T)
 where
     T: Serialize + DeserializeOwned,
