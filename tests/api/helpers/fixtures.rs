@@ -312,7 +312,7 @@ impl Reports {
     /// An app on a clone of the fixture.
     pub async fn spawn() -> (TestApp, Reports) {
         let (template, fixture) = database::derived_template("reports", |url| async move {
-            let builder = TestApp::borrowing(&url, |_| {});
+            let builder = TestApp::borrowing(&url);
             Reports::build(&builder).await
         })
         .await;
@@ -420,7 +420,7 @@ impl Reports {
 /// template; each test gets a clone and what the load printed.
 pub async fn demo() -> (TestApp, DemoFacts) {
     let (template, facts) = database::derived_template("demo", |url| async move {
-        let builder = TestApp::borrowing(&url, |_| {});
+        let builder = TestApp::borrowing(&url);
         let loading = url.clone();
         let facts = tokio::task::spawn_blocking(move || {
             app::load_demo(&mut database::connect(&loading), 150)
