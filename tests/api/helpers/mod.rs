@@ -18,6 +18,7 @@ pub mod mail;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use diesel::sql_types::{Bool, Text};
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
@@ -94,7 +95,12 @@ impl TestApp {
             db_name,
             database_url,
             admin,
-            client: reqwest::Client::new(),
+            // Idle connections go before the server's keep-alive (5 s) closes them: a
+            // request never rides a connection the server is hanging up.
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(Duration::from_secs(2))
+                .build()
+                .expect("an HTTP client"),
             settings,
             servers: Mutex::new(vec![server]),
             slots: Mutex::new(vec![slot]),
