@@ -202,13 +202,4 @@ mod tests {
         assert_eq!(secs(0, 0.0), 5.0);
         assert_eq!(secs(-3, 0.0), 5.0);
     }
-
-    #[test]
-    fn the_test_settings_retry_within_seconds() {
-        // config/test.toml: base 1 s, max 2 s, so outage tests recover quickly.
-        let delays: Vec<f64> = (1..=4)
-            .map(|a| retry_delay(a, 1, 2, 0.0).as_secs_f64())
-            .collect();
-        assert_eq!(delays, vec![1.0, 2.0, 2.0, 2.0]);
-    }
 }

@@ -1,8 +1,7 @@
 //! Email: schedules with iCalendar over SMTP or as `.eml` files, the outbox under an SMTP
 //! outage and with two workers, change and attention notices, the `.ics` feed, `/outbox`.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::time::Duration;
 
 use chrono::{DateTime, Duration as Span, Utc};
 use diesel::RunQueryDsl;
@@ -10,13 +9,11 @@ use icalendar::{CalendarDateTime, Component, DatePerhapsTime, Event, EventLike, 
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::config::Settings;
-use voter_meetings::domain::kinds::Role;
-use voter_meetings::email::notices;
-use voter_meetings::startup::Application;
 
-use crate::helpers::{spawn_app_with, TestApp, Tree};
-use crate::smtp_sink::{free_port, SmtpSink};
+use crate::helpers::app::{claim_due, enqueue_attention, enqueue_meeting_changes};
+use crate::helpers::database::{base_template, TestDatabase};
+use crate::helpers::mail::{Latch, Outage, SmtpSink};
+use crate::helpers::{eventually, spawn_app_with, uuid_of, Role, Settings, TestApp, Tree};
 
 /// 01:00 UTC (08:00 in Hồ Chí Minh City) `days` from today: always inside the test
 /// election's campaign, which runs from yesterday to 40 days ahead.
@@ -76,13 +73,6 @@ async fn scene(configure: impl FnOnce(&mut Settings)) -> Scene {
         election,
         unit,
         venue,
-    }
-}
-
-/// `.eml` files of an app without SMTP go to a per-test directory; leave nothing behind.
-impl Drop for Scene {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.app.settings.mail_dir);
     }
 }
 
@@ -210,10 +200,6 @@ fn cancel_in_db(app: &TestApp, meeting: Uuid) {
     }
 }
 
-fn uuid_of(v: &Value) -> Uuid {
-    Uuid::parse_str(v.as_str().unwrap_or_else(|| panic!("not a uuid: {v}"))).expect("uuid")
-}
-
 async fn queue_schedule(app: &TestApp, candidate: Uuid) -> Uuid {
     let answer = app
         .post(
@@ -225,21 +211,21 @@ async fn queue_schedule(app: &TestApp, candidate: Uuid) -> Uuid {
     uuid_of(&answer.ok(202)["outbox_id"])
 }
 
-/// Polls `GET /outbox/{id}` (at most 30 s) until `done` holds, and returns that state.
+/// Waits until `GET /outbox/{id}` shows a state where `done` holds, and returns it.
 async fn outbox_until(app: &TestApp, id: Uuid, done: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..600 {
-        last = app
-            .get(&format!("/outbox/{id}"), &app.admin)
-            .await
-            .ok(200)
-            .clone();
-        if done(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("outbox row {id} never reached the expected state; last: {last}");
+    eventually(
+        &format!("outbox row {id} reaches the expected state"),
+        || async {
+            let state = app.get(&format!("/outbox/{id}"), &app.admin).await;
+            let state = state.ok(200);
+            if done(state) {
+                Ok(state.clone())
+            } else {
+                Err(state.clone())
+            }
+        },
+    )
+    .await
 }
 
 async fn sent(app: &TestApp, id: Uuid) -> Value {
@@ -388,6 +374,7 @@ async fn a_schedule_arrives_as_text_html_and_a_calendar_with_vietnamese_intact()
         .filter_map(|e| e["action"].as_str())
         .collect();
     assert_eq!(actions, vec!["create", "queue_schedule_email"]);
+    assert_eq!(sink.settled(&s.app).await.len(), 1);
 }
 
 #[actix_web::test]
@@ -398,7 +385,9 @@ async fn an_english_speaking_candidate_gets_the_schedule_in_english() {
     let starts_at = morning(5);
     s.meeting("Voter meeting, Kỳ Đồng", starts_at, &[lan]);
     queue_schedule(&s.app, lan).await;
-    let mail = parse_mail(&sink.wait_for(1).await[0]);
+    let mails = sink.settled(&s.app).await;
+    assert_eq!(mails.len(), 1);
+    let mail = parse_mail(&mails[0]);
     assert!(mail
         .subject
         .starts_with("Your voter-contact meeting schedule – "));
@@ -442,8 +431,9 @@ async fn without_smtp_the_email_is_written_as_an_eml_file() {
 
 #[actix_web::test]
 async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
-    let port = free_port();
-    let s = scene(|settings| settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let outage = Outage::start();
+    let url = outage.url();
+    let s = scene(|settings| settings.smtp_url = Some(url)).await;
     let mut queued = Vec::new();
     for (name, email) in [
         ("Phạm Minh Tuấn", "tuan@example.vn"),
@@ -459,7 +449,7 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
         queued.push(queue_schedule(&s.app, candidate).await);
     }
 
-    // Nothing listens: each email stays pending, with the failed attempt on record.
+    // The server is down: each email stays pending, with the failed attempt on record.
     for id in &queued {
         let state = outbox_until(&s.app, *id, |v| v["attempts"].as_i64() >= Some(1)).await;
         assert_eq!(state["status"], "pending");
@@ -472,7 +462,7 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
     }
 
     // The server comes back on the same port: every email arrives, once.
-    let sink = SmtpSink::start_on(port);
+    let sink = outage.end();
     for id in &queued {
         let state = sent(&s.app, *id).await;
         let attempts = state["delivery_attempts"].as_array().expect("attempts");
@@ -483,7 +473,7 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
         assert_eq!(state["attempts"].as_u64(), Some(attempts.len() as u64));
     }
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for raw in sink.messages() {
+    for raw in sink.settled(&s.app).await {
         *seen.entry(parse_mail(&raw).message_id).or_default() += 1;
     }
     let expected: HashMap<String, usize> = queued
@@ -494,22 +484,25 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
 }
 
 #[actix_web::test]
-async fn two_workers_on_one_database_never_send_the_same_email_twice() {
-    let sink = SmtpSink::start();
-    let url = sink.url();
+async fn two_workers_on_one_database_share_the_emails_and_never_send_one_twice() {
+    // Each instance sends to its own sink, so the sinks say which worker sent what; the
+    // first instance's sink holds its deliveries until the second's has received one, so
+    // that neither worker can take every email before the other starts.
+    let latch = Latch::default();
+    let second_sink = SmtpSink::builder().opens(&latch).start();
+    let first_sink = SmtpSink::builder().waits_for(&latch).start();
+    let first_url = first_sink.url();
     // Small batches make the two workers contend for the same rows.
     let s = scene(|settings| {
-        settings.smtp_url = Some(url);
+        settings.smtp_url = Some(first_url);
         settings.outbox.batch_size = 3;
     })
     .await;
-    let second = Application::build(
-        s.app.settings.clone(),
-        voter_meetings::startup::pools(&s.app.settings),
-        voter_meetings::app::Clock::system(),
-    )
-    .expect("second instance");
-    actix_web::rt::spawn(second.run_until_stopped());
+    let second_url = second_sink.url();
+    s.app.start_instance(|settings| {
+        settings.smtp_url = Some(second_url);
+        settings.database_pool_size = 4;
+    });
 
     for n in 0..24 {
         s.candidate(
@@ -529,39 +522,40 @@ async fn two_workers_on_one_database_never_send_the_same_email_twice() {
         .await;
     assert_eq!(answer.ok(202)["queued"], 24);
 
-    sink.wait_for(24).await;
-    for _ in 0..600 {
-        let pending = s.app.get("/outbox?status=pending", &s.app.admin).await;
-        if pending.ok(200)["items"]
-            .as_array()
-            .is_some_and(Vec::is_empty)
-        {
-            break;
+    let sent_rows = eventually("24 emails sent", || async {
+        let rows = s
+            .app
+            .get("/outbox?status=sent&limit=500", &s.app.admin)
+            .await;
+        let rows = rows.ok(200)["items"].as_array().expect("items").clone();
+        if rows.len() == 24 {
+            Ok(rows)
+        } else {
+            Err(rows.len())
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let sent_rows = s
-        .app
-        .get("/outbox?status=sent&limit=500", &s.app.admin)
-        .await;
-    let sent_rows = sent_rows.ok(200)["items"]
-        .as_array()
-        .expect("items")
-        .clone();
-    assert_eq!(sent_rows.len(), 24);
+    })
+    .await;
     assert!(
         sent_rows.iter().all(|r| r["attempts"] == 1),
         "each email was sent on its first attempt"
     );
-    // Give a duplicate that would already be on the wire the time to land before counting.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let ids: Vec<String> = sink
-        .messages()
-        .iter()
-        .map(|raw| parse_mail(raw).message_id)
-        .collect();
-    let distinct: std::collections::HashSet<&String> = ids.iter().collect();
-    assert_eq!((ids.len(), distinct.len()), (24, 24));
+    let ids = |messages: Vec<Vec<u8>>| -> Vec<String> {
+        messages
+            .iter()
+            .map(|raw| parse_mail(raw).message_id)
+            .collect()
+    };
+    let by_first = ids(first_sink.settled(&s.app).await);
+    let by_second = ids(second_sink.settled(&s.app).await);
+    assert!(
+        !by_first.is_empty() && !by_second.is_empty(),
+        "both workers sent: {} and {}",
+        by_first.len(),
+        by_second.len()
+    );
+    let all: Vec<&String> = by_first.iter().chain(&by_second).collect();
+    let distinct: HashSet<&String> = all.iter().copied().collect();
+    assert_eq!((all.len(), distinct.len()), (24, 24));
 }
 
 #[actix_web::test]
@@ -872,18 +866,25 @@ async fn meeting_changes_coalesce_into_one_notice_per_active_candidate() {
         .ok(200);
 
     let mut conn = s.app.conn();
-    let queued = notices::meeting_changes(&mut conn, &[first, second]).expect("queued");
+    let queued = enqueue_meeting_changes(&mut conn, &[first, second]);
     assert_eq!(
         queued, 2,
         "one notice each for Minh and Hoa; none for the withdrawn"
     );
 
+    let rows = s.app.get("/outbox", &s.app.admin).await;
+    assert!(rows.ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|r| r["kind"] == "meeting_change"));
     let mut mails: Vec<Received> = sink
-        .wait_for(2)
+        .settled(&s.app)
         .await
         .iter()
         .map(|r| parse_mail(r))
         .collect();
+    assert_eq!(mails.len(), 2);
     mails.sort_by(|a, b| a.to_address.cmp(&b.to_address));
     let (hoa_mail, minh_mail) = (&mails[0], &mails[1]);
     assert_eq!(hoa_mail.to_address, "hoa@example.vn");
@@ -918,12 +919,6 @@ async fn meeting_changes_coalesce_into_one_notice_per_active_candidate() {
             ),
         ]
     );
-    let rows = s.app.get("/outbox", &s.app.admin).await;
-    assert!(rows.ok(200)["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .all(|r| r["kind"] == "meeting_change"));
 }
 
 #[actix_web::test]
@@ -982,19 +977,18 @@ async fn attention_notices_go_to_the_nearest_committee_up_the_tree() {
             candidates: &[],
         },
     );
-    let queued = notices::attention(
+    let queued = enqueue_attention(
         &mut conn,
         Some("Chỉ thị 15/CT-TTg"),
+        &[at_commune, at_quiet, orphan],
         &[
             (
                 at_commune,
                 "Hội trường: 80 người dự kiến > sức chứa 30".to_owned(),
             ),
             (at_quiet, "in_person_not_allowed".to_owned()),
-            (orphan, "needs_attention".to_owned()),
         ],
-    )
-    .expect("queued");
+    );
     assert_eq!(queued, 2);
 
     let mut mails: Vec<Received> = sink
@@ -1072,8 +1066,7 @@ async fn a_new_meeting_notifies_each_of_its_candidates_once() {
     let minh = s.candidate("Đỗ Văn Minh", "minh@example.vn", "vi").await;
     let hoa = s.candidate("Ngô Thị Hoa", "hoa@example.vn", "en").await;
     let meeting = post_meeting(&s, "Hội nghị thôn 4", morning(9), &[minh, hoa]).await;
-    let mails = sink.wait_for(2).await;
-    assert_eq!(mails.len(), 2);
+    assert_eq!(sink.settled(&s.app).await.len(), 2);
     for address in ["minh@example.vn", "hoa@example.vn"] {
         let notices = notices_to(&sink, address);
         assert_eq!(notices.len(), 1, "{address}");
@@ -1107,7 +1100,7 @@ async fn a_rescheduled_meeting_updates_the_same_event_with_a_higher_sequence() {
         )
         .await
         .ok(200);
-    sink.wait_for(2).await;
+    assert_eq!(sink.settled(&s.app).await.len(), 2);
     let notices = notices_to(&sink, "minh@example.vn");
     assert_eq!(notices.len(), 2);
     let (before, after) = (&notices[0][0], &notices[1][0]);
@@ -1133,18 +1126,68 @@ async fn a_cancelled_meeting_cancels_the_same_event() {
         )
         .await
         .ok(200);
-    sink.wait_for(2).await;
+    let feed = s
+        .app
+        .get(&format!("/candidates/{minh}/schedule.ics"), &s.app.admin)
+        .await;
+    let feed = events(&feed.text);
+    assert_eq!(feed.len(), 1);
+    assert_eq!(feed[0].get_status(), Some(EventStatus::Cancelled));
+    assert_eq!(sink.settled(&s.app).await.len(), 2);
     let notices = notices_to(&sink, "minh@example.vn");
     assert_eq!(notices.len(), 2);
     let (before, after) = (&notices[0][0], &notices[1][0]);
     assert_eq!(before.get_uid(), after.get_uid());
     assert!(after.get_sequence() > before.get_sequence());
     assert_eq!(after.get_status(), Some(EventStatus::Cancelled));
-    let feed = s
-        .app
-        .get(&format!("/candidates/{minh}/schedule.ics"), &s.app.admin)
-        .await;
-    let events = events(&feed.text);
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].get_status(), Some(EventStatus::Cancelled));
+}
+
+/// Emails due now, written straight into an outbox no worker reads.
+fn due_emails(db: &TestDatabase, n: usize) {
+    let province = Uuid::now_v7();
+    let mut conn = db.conn();
+    diesel::sql_query(format!(
+        "INSERT INTO regions (id, province_id, level, name, path)
+         VALUES ('{province}', '{province}', 'province', 'Tỉnh Hà Tĩnh', ARRAY['{province}'::uuid])"
+    ))
+    .execute(&mut conn)
+    .expect("a province");
+    for i in 0..n {
+        diesel::sql_query(format!(
+            "INSERT INTO outbox (id, province_id, kind, recipient, subject, body_text, body_html)
+             VALUES ('{}', '{province}', 'schedule', 'ucv{i}@example.vn', 'Lịch', 'x', '<p>x</p>')",
+            Uuid::now_v7()
+        ))
+        .execute(&mut conn)
+        .expect("an email");
+    }
+}
+
+#[actix_web::test]
+async fn two_workers_claiming_at_once_take_different_emails_without_waiting() {
+    use diesel::Connection;
+    let db = TestDatabase::clone_of(base_template());
+    due_emails(&db, 8);
+    let (mut first, mut second) = (db.conn(), db.conn());
+    // A claim that waited on the other's row locks would give up here instead of hanging.
+    diesel::sql_query("SET statement_timeout = '5s'")
+        .execute(&mut second)
+        .expect("timeout");
+    let (held, taken) = first
+        .transaction(|first| {
+            let held = claim_due(first, 3, 300.0)?;
+            let taken = claim_due(&mut second, 3, 300.0)?;
+            Ok::<_, crate::helpers::app::DbError>((held, taken))
+        })
+        .expect("both claims");
+    assert_eq!((held.len(), taken.len()), (3, 3));
+    let both: HashSet<&Uuid> = held.iter().chain(&taken).collect();
+    assert_eq!(both.len(), 6, "{held:?} {taken:?}");
+    // Claimed rows are leased: what is left is the rest, once.
+    let rest = claim_due(&mut db.conn(), 10, 300.0).expect("the rest");
+    assert_eq!(rest.len(), 2);
+    assert!(rest.iter().all(|id| !both.contains(id)));
+    assert!(claim_due(&mut db.conn(), 10, 300.0)
+        .expect("nothing")
+        .is_empty());
 }

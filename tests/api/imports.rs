@@ -259,7 +259,7 @@ async fn an_import_needs_a_known_kind_a_file_and_a_writer() {
     assert_eq!(empty.invalid_fields(), vec!["file"]);
     let missing = import(&app, "venues", "", "text/csv", b"name\nx\n".to_vec()).await;
     missing.problem(422, "import_failed");
-    let observer = app.token(voter_meetings::domain::kinds::Role::Observer, None);
+    let observer = app.token(crate::helpers::Role::Observer, None);
     app.post_raw(
         "/imports/regions",
         &observer,

@@ -2,9 +2,9 @@
 //! revoking tokens; finding a meeting by words typed without diacritics.
 use std::time::{Duration, Instant};
 
+use crate::helpers::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::domain::kinds::Role;
 
 use crate::helpers::{spawn_app, TestApp};
 
