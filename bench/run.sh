@@ -12,6 +12,7 @@
 #   checkin   api       check-in throughput vs pgbench (c=16, 50), capacity checks
 #   create    api       meeting creation vs pgbench inserts, double-booking checks
 #   latency   api       p50/p99 at half of saturation (oha, constant rate)
+#   import    api       rows/s of POST /imports for a province's lists (600 candidates, 2,000 meetings)
 #   profile   api       statements per request (server log of this database only)
 #   restart   api       database restart / immediate stop / pg_terminate_backend under load
 #   national  national  national data set load, attendance roll-up vs bare SQL
@@ -43,8 +44,8 @@ FLOOD_PAGE_CONC=${FLOOD_PAGE_CONC:-500}
 read -r -a SVC_EXTRA <<<"${SVC_ENV:-}"    # extra VAR=value settings for the service
 [ "$RESTART_DURATION" -ge 60 ] || { echo "RESTART_DURATION must be at least 60 (the last fault is at 50 s)" >&2; exit 2; }
 
-STEP_ORDER=(checkin create latency profile restart national flood email crash)
-declare -A STEP_DATA=([checkin]=api [create]=api [latency]=api [profile]=api [restart]=api
+STEP_ORDER=(checkin create latency profile restart import national flood email crash)
+declare -A STEP_DATA=([checkin]=api [create]=api [latency]=api [profile]=api [restart]=api [import]=api
   [national]=national [flood]=national [email]=national [crash]=national)
 STEPS=${STEPS:-"${STEP_ORDER[*]}"}
 for s in $STEPS; do
@@ -695,6 +696,14 @@ step_restart() {
   local OVER
   OVER=$(psql_db "$DB" -c "SELECT count(*) FROM meeting_sites WHERE present > effective_capacity OR present < 0")
   row capacity "sites with present > effective_capacity after the restart step" "$OVER" "" "" "0" "$(le "$OVER" 0)" ""
+}
+
+step_import() {
+  local out=$WORK/import_rate.txt kind rows secs rate
+  timeout 1200 python3 "$BENCH/import_rate.py" --api "http://127.0.0.1:$PORT/api/v1" --token "$TOKEN" >"$out"
+  while read -r kind rows secs rate; do
+    row import "import: $kind ($rows rows, all or none, every row through its use case)" "$rate rows/s" "" "" "(info)" "(info)" "${secs} s"
+  done <"$out"
 }
 
 step_national() {
