@@ -15,6 +15,10 @@ Makes, in one province:
     (capacity 100000 each): constant-rate check-ins with oha, whose URL is fixed but whose
     bodies (-Z, one per line) spread the check-ins over 100 site rows.
 
+With --only-online, only the province, its election and the online meeting (for check-ins
+next to another data set, e.g. the national one: writes cp_meeting.txt, cp_bodies.txt and
+ids.env).
+
 Writes into DIR:
   checkin_targets.txt   "<meeting_id> <site_id>" per line (the 100 meetings)
   small_target.txt      "<meeting_id> <site_id>" of the capacity-50 meeting
@@ -44,6 +48,7 @@ def main():
     ap.add_argument("--token", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--tag", default="bench")
+    ap.add_argument("--only-online", action="store_true")
     args = ap.parse_args()
     api, tag = args.api.rstrip("/"), args.tag
     headers = {"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"}
@@ -109,6 +114,15 @@ def main():
         })
         return m["id"], m["sites"][0]["id"]
 
+    os.makedirs(args.out, exist_ok=True)
+    if args.only_online:
+        cp_meeting, cp_sites = connection_points()
+        write_online(args.out, cp_meeting, cp_sites)
+        with open(os.path.join(args.out, "ids.env"), "w") as f:
+            f.write(f"ELECTION_ID={eid}\nPROVINCE_ID={province['id']}\n")
+        print(f"created the online meeting {cp_meeting} with {len(cp_sites)} connection points")
+        return
+
     with cf.ThreadPoolExecutor(4) as pool:
         checkin = list(pool.map(lambda i: unit_candidate_venue(i, "ci"), range(CHECKIN_MEETINGS)))
         targets = list(pool.map(lambda x: meeting_now(x[0], x[2]), checkin))
@@ -118,13 +132,9 @@ def main():
         conflict = unit_candidate_venue(0, "cf")
         cp_meeting, cp_sites = connection_points()
 
-    os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "checkin_targets.txt"), "w") as f:
         f.writelines(f"{m} {s}\n" for m, s in targets)
-    with open(os.path.join(args.out, "cp_meeting.txt"), "w") as f:
-        f.write(f"{cp_meeting}\n")
-    with open(os.path.join(args.out, "cp_bodies.txt"), "w") as f:
-        f.writelines(f'{{"site_id":"{s}","count":1}}\n' for s in cp_sites)
+    write_online(args.out, cp_meeting, cp_sites)
     with open(os.path.join(args.out, "small_target.txt"), "w") as f:
         f.write(f"{small[0]} {small[1]}\n")
     with open(os.path.join(args.out, "create_pairs.txt"), "w") as f:
@@ -140,6 +150,13 @@ def main():
         f.write(f"CAMPAIGN_END_EPOCH={int((now + dt.timedelta(days=19)).timestamp())}\n")
         f.write(f"GET_MEETING_ID={targets[0][0]}\n")
     print(f"created {len(targets)} live meetings, {len(pairs)} creation pairs in election {eid}")
+
+
+def write_online(out, meeting, sites):
+    with open(os.path.join(out, "cp_meeting.txt"), "w") as f:
+        f.write(f"{meeting}\n")
+    with open(os.path.join(out, "cp_bodies.txt"), "w") as f:
+        f.writelines(f'{{"site_id":"{s}","count":1}}\n' for s in sites)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `token create`, `demo`.
+//! The command line: `serve`, `migrate`, `token create|list|revoke`.
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -27,6 +27,18 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Import regions, venues, candidates or meetings from a CSV or XLSX file: all rows or none.
+    Import {
+        #[arg(value_parser = ["regions", "venues", "candidates", "meetings"])]
+        kind: String,
+        file: std::path::PathBuf,
+        /// Check every row without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// The election that candidates' units and meetings belong to.
+        #[arg(long)]
+        election: Option<Uuid>,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -46,6 +58,10 @@ enum TokenCommand {
         #[arg(long)]
         region: Option<Uuid>,
     },
+    /// List every token: id, role, region, name, created, last used, revoked (never a secret).
+    List,
+    /// Revoke a token by its id; every instance refuses it within 5 seconds.
+    Revoke { id: Uuid },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -83,6 +99,18 @@ pub fn main() -> ExitCode {
         Command::Token {
             action: TokenCommand::Create { role, name, region },
         } => create_token(&settings, role.into(), &name, region),
+        Command::Token {
+            action: TokenCommand::List,
+        } => list_tokens(&settings),
+        Command::Import {
+            kind,
+            file,
+            dry_run,
+            election,
+        } => import(&settings, &kind, &file, dry_run, election),
+        Command::Token {
+            action: TokenCommand::Revoke { id },
+        } => revoke_token(&settings, id),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,13 +137,33 @@ fn prepare_database(settings: &Settings) -> anyhow::Result<usize> {
     crate::db::migrate(&settings.database_url)
 }
 
+/// Serves at once, answering 503 (and `/readyz` 503, `/healthz` 200) while the database is
+/// down or not migrated yet; meanwhile it retries creating and migrating the database with
+/// a growing delay, logging each attempt.
 fn serve(settings: Settings) -> anyhow::Result<()> {
-    let applied = prepare_database(&settings)?;
-    tracing::info!(applied, settings = ?settings, "database ready");
+    tracing::info!(settings = ?settings, "starting");
     actix_web::rt::System::new().block_on(async move {
         let pools = crate::startup::pools(&settings);
-        let app = crate::startup::Application::build(settings, pools, Clock::system())?;
+        let app = crate::startup::Application::build_waiting(settings.clone(), pools, Clock::system())?;
+        let readiness = app.readiness();
         tracing::info!(port = app.port(), "listening");
+        actix_web::rt::spawn(async move {
+            let mut delay = std::time::Duration::from_millis(500);
+            for attempt in 1.. {
+                let s = settings.clone();
+                match tokio::task::spawn_blocking(move || prepare_database(&s)).await {
+                    Ok(Ok(applied)) => {
+                        tracing::info!(applied, attempt, "database ready");
+                        readiness.set_ready();
+                        return;
+                    }
+                    Ok(Err(e)) => tracing::warn!(attempt, retry_in = ?delay, error = %format!("{e:#}"), "database not ready"),
+                    Err(e) => tracing::error!(attempt, error = %e, "database preparation failed"),
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(30));
+            }
+        });
         app.run_until_stopped().await?;
         tracing::info!("stopped");
         Ok(())
@@ -151,6 +199,141 @@ fn create_token(
         issued.record.id
     );
     println!("{}", issued.token);
+    Ok(())
+}
+
+/// Runs one use case as the system administrator on a connection of its own.
+fn as_system<T>(
+    settings: &Settings,
+    work: impl FnOnce(&mut crate::app::Tx<'_>, &Caller) -> crate::app::Result<T>,
+) -> anyhow::Result<T> {
+    prepare_database(settings)?;
+    let mut conn = PgConnection::establish(&settings.database_url)?;
+    let ctx = Ctx::new(
+        crate::startup::pools(settings),
+        settings.clone(),
+        Clock::system(),
+    );
+    ctx.tx_on(&mut conn, |tx| work(tx, &Caller::system("cli")))
+        .map_err(|e| anyhow::anyhow!("{}", refusal(&e)))
+}
+
+/// The same import as `POST /imports/{kind}`, with a progress bar on a terminal.
+fn import(
+    settings: &Settings,
+    kind: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+    election_id: Option<Uuid>,
+) -> anyhow::Result<()> {
+    use crate::app::imports::{self, table::Format, ImportRequest};
+    let body =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let content_type = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .filter(|e| e.eq_ignore_ascii_case("xlsx"))
+        .map(|_| "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let request = ImportRequest {
+        kind: crate::domain::kinds::parse(kind).map_err(|m| anyhow::anyhow!("{kind}: {m}"))?,
+        format: Format::of(content_type, &body),
+        body,
+        election_id,
+    };
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {per_sec}, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    prepare_database(settings)?;
+    let mut conn = PgConnection::establish(&settings.database_url)?;
+    let ctx = Ctx::new(
+        crate::startup::pools(settings),
+        settings.clone(),
+        Clock::system(),
+    );
+    let mut progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let who = Caller::system("cli");
+    let work = |tx: &mut crate::app::Tx<'_>| imports::run(tx, &who, &request, &mut progress);
+    let outcome = if dry_run {
+        ctx.dry_run_on(&mut conn, work)
+    } else {
+        ctx.tx_on(&mut conn, work)
+    };
+    bar.finish_and_clear();
+    let outcome = outcome.map_err(|e| anyhow::anyhow!("{}", import_refusal(&e)))?;
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        "{} {} {kind} row(s) in {took:.1} s ({:.0} rows/s){}",
+        if dry_run { "checked" } else { "imported" },
+        outcome.created,
+        outcome.created as f64 / took.max(0.001),
+        if dry_run { "; nothing was written" } else { "" }
+    );
+    if !outcome.ignored_columns.is_empty() {
+        println!("ignored columns: {}", outcome.ignored_columns.join(", "));
+    }
+    Ok(())
+}
+
+/// A failed import as the command line says it: every bad row, field and reason.
+fn import_refusal(e: &crate::app::Error) -> String {
+    match e {
+        crate::app::Error::Problem(p) => match p.extra.get("errors").and_then(|v| v.as_array()) {
+            Some(rows) => std::iter::once(p.detail.clone())
+                .chain(rows.iter().map(|r| {
+                    format!(
+                        "row {}, {}: {}",
+                        r["row"],
+                        r["field"].as_str().unwrap_or_default(),
+                        r["message"].as_str().unwrap_or_default()
+                    )
+                }))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            None => refusal(e),
+        },
+        other => refusal(other),
+    }
+}
+
+fn list_tokens(settings: &Settings) -> anyhow::Result<()> {
+    let mut after = None;
+    println!("id\trole\tregion\tname\tcreated\tlast used\trevoked");
+    loop {
+        let page = as_system(settings, |tx, who| tokens::list(tx, who, after, 500))?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = Some(last.id);
+        let when =
+            |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or("-".to_owned(), |t| t.to_rfc3339());
+        for t in &page {
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                t.id,
+                t.role,
+                t.region_id.map_or("-".to_owned(), |r| r.to_string()),
+                t.name,
+                t.created_at.to_rfc3339(),
+                when(t.last_used_at),
+                when(t.revoked_at)
+            );
+        }
+    }
+}
+
+fn revoke_token(settings: &Settings, id: Uuid) -> anyhow::Result<()> {
+    let token = as_system(settings, |tx, who| tokens::revoke(tx, who, id))?;
+    println!("revoked {} token {} ({})", token.role, token.id, token.name);
     Ok(())
 }
 

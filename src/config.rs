@@ -144,15 +144,6 @@ mod tests {
     }
 
     #[test]
-    fn the_test_environment_overlays_the_defaults() {
-        let s = Settings::load_from(concat!(env!("CARGO_MANIFEST_DIR"), "/config"), Some("test"))
-            .expect("test settings");
-        assert_eq!(s.database_pool_size, 4);
-        assert_eq!(s.outbox.backoff_base_seconds, 1);
-        assert_eq!(s.outbox.max_attempts, 8);
-    }
-
-    #[test]
     fn passwords_never_reach_the_debug_output() {
         let mut s = Settings::load_from("/nonexistent", None).expect("defaults load");
         s.database_url = "postgres://app:s3cret@db:5432/voter_meetings".to_owned();

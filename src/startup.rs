@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::db::pool::{self, PoolSettings};
 use crate::domain::calendar_link::CalendarKey;
 use crate::email::worker::{self, Health, Worker};
-use crate::http::{self, auth::TokenCache};
+use crate::http::{self, auth::TokenCache, health::Readiness};
 
 pub struct Application {
     port: u16,
@@ -20,6 +20,7 @@ pub struct Application {
     /// `None` when this instance delivers no email (`outbox.enabled = false`).
     outbox: Option<Arc<Worker>>,
     health: Arc<Health>,
+    readiness: Readiness,
 }
 
 /// How long a worker whose task ended waits before it starts again.
@@ -58,10 +59,18 @@ pub fn pools(settings: &Settings) -> Pools {
 }
 
 impl Application {
-    /// Binds the listener (port 0 picks a free port) and builds the server; nothing runs yet.
+    /// Binds the listener (port 0 picks a free port) and builds the server, ready to serve (its
+    /// database migrated); nothing runs yet.
     pub fn build(settings: Settings, pools: Pools, clock: Clock) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.listen_addr)?;
-        Self::build_on(listener, settings, pools, clock)
+        Self::build_on(listener, settings, pools, clock, Readiness::new(true))
+    }
+
+    /// Like [`build`](Self::build), but answering 503 until [`readiness`](Self::readiness) is
+    /// set: `serve` starts while its database is down or not migrated.
+    pub fn build_waiting(settings: Settings, pools: Pools, clock: Clock) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.listen_addr)?;
+        Self::build_on(listener, settings, pools, clock, Readiness::new(false))
     }
 
     /// Like [`build`](Self::build), on a listener the caller already holds.
@@ -70,6 +79,7 @@ impl Application {
         settings: Settings,
         pools: Pools,
         clock: Clock,
+        readiness: Readiness,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         check_links(&settings)?;
@@ -80,9 +90,11 @@ impl Application {
         http::metrics::install();
         let max_body = settings.max_body_bytes;
         let ctx = web::Data::new(Ctx::new(pools, settings, clock));
+        // A revoked token is refused everywhere within 5 s (SPEC §4).
+        let ready = web::Data::new(readiness.clone());
         let tokens = web::Data::new(TokenCache::new(
+            Duration::from_secs(3),
             Duration::from_secs(5),
-            Duration::from_secs(15),
         ));
         let server = HttpServer::new(move || {
             App::new()
@@ -92,6 +104,7 @@ impl Application {
                 .app_data(ctx.clone())
                 .app_data(tokens.clone())
                 .app_data(worker_health.clone())
+                .app_data(ready.clone())
                 .app_data(http::json_config(max_body))
                 .app_data(http::path_config())
                 .app_data(http::query_config())
@@ -106,6 +119,7 @@ impl Application {
             server,
             outbox,
             health,
+            readiness,
         })
     }
 
@@ -113,22 +127,31 @@ impl Application {
         self.port
     }
 
+    /// Set it once the database is migrated: the server then answers, the worker delivers.
+    pub fn readiness(&self) -> Readiness {
+        self.readiness.clone()
+    }
+
     /// Serves and delivers email until SIGINT/SIGTERM, then drains in-flight requests and
     /// stops the outbox worker once its batch in flight is recorded. A worker whose task ends
     /// before is restarted (`/readyz` answers 503 meanwhile).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let readiness = self.readiness.clone();
+        let health = self.health;
         let supervisor = self.outbox.map(|outbox| {
-            let stopped_too = stopped.clone();
-            actix_web::rt::spawn(worker::supervise(
-                self.health,
-                WORKER_RESTART,
-                stopped,
-                move || {
+            actix_web::rt::spawn(async move {
+                // No email is claimed before the outbox table exists.
+                while !readiness.is_ready() {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                let stopped_too = stopped.clone();
+                worker::supervise(health, WORKER_RESTART, stopped, move || {
                     let (outbox, stopped) = (outbox.clone(), stopped_too.clone());
                     async move { outbox.run(stopped).await }
-                },
-            ))
+                })
+                .await;
+            })
         });
         let served = self.server.await;
         let _ = stop.send(true);

@@ -139,6 +139,10 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: CandidatePatch) -> 
     if before.status == CandidateStatus::Active && after.status == CandidateStatus::Withdrawn {
         meetings::withdraw_candidate(tx, &after)?;
     }
+    if before.full_name != after.full_name {
+        let named = crate::db::meetings::naming(tx, None, Some(id))?;
+        crate::db::meetings::refresh_search(tx, &named)?;
+    }
     // Whoever re-points a candidate's mail, the candidate hears of it at the old address.
     if !before.email.eq_ignore_ascii_case(&after.email) {
         let ctx = notices::Context::new(tx.settings(), now);

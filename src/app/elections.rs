@@ -88,6 +88,45 @@ pub fn minimums(v: &serde_json::Value) -> std::result::Result<serde_json::Value,
     serde_json::to_value(out).map_err(|e| e.to_string())
 }
 
+/// The fields a PATCH may correct; any of an election's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionPatch {
+    pub name: Option<String>,
+    pub polling_starts_at: Option<String>,
+    pub campaign_starts_at: Option<String>,
+    pub timezone: Option<String>,
+    pub report_deadline_hours: Option<i32>,
+    pub min_meetings_per_candidate: Option<serde_json::Value>,
+}
+
+impl ElectionPatch {
+    /// The election as it would be: the stored one with these fields over it.
+    fn over(&self, e: &Election) -> NewElection {
+        NewElection {
+            name: self.name.clone().unwrap_or_else(|| e.name.clone()),
+            polling_starts_at: self
+                .polling_starts_at
+                .clone()
+                .unwrap_or_else(|| e.polling_starts_at.to_rfc3339()),
+            campaign_starts_at: self
+                .campaign_starts_at
+                .clone()
+                .unwrap_or_else(|| e.campaign_starts_at.to_rfc3339()),
+            timezone: Some(self.timezone.clone().unwrap_or_else(|| e.timezone.clone())),
+            report_deadline_hours: Some(
+                self.report_deadline_hours
+                    .unwrap_or(e.report_deadline_hours),
+            ),
+            min_meetings_per_candidate: Some(
+                self.min_meetings_per_candidate
+                    .clone()
+                    .unwrap_or_else(|| e.min_meetings_per_candidate.clone()),
+            ),
+        }
+    }
+}
+
 impl NewElection {
     fn parse(&self) -> std::result::Result<ElectionInsertForm, Problem> {
         let mut e = FieldErrors::new();
@@ -148,6 +187,43 @@ pub fn create(tx: &mut Tx<'_>, who: &Caller, new: NewElection) -> Result<Electio
         },
     )?;
     Ok(election)
+}
+
+/// Corrects an election (admins only, audited). A change of its campaign window or time zone
+/// re-evaluates its future planned meetings (rule 13): those now outside the window are
+/// flagged and their organizers told; nothing is cancelled.
+pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: &ElectionPatch) -> Result<Election> {
+    who.ensure_admin()?;
+    let before = Election::from(db::lock(tx, id)?.ok_or_else(|| Problem::not_found("election"))?);
+    let form = ElectionInsertForm {
+        id,
+        ..patch.over(&before).parse()?
+    };
+    let now = tx.now();
+    let after = Election::from(db::update(tx, &form, now)?);
+    audit::record(
+        tx,
+        who,
+        Change {
+            action: "update",
+            entity_type: "election",
+            entity_id: id,
+            province_id: None,
+            before: audit::json(&before),
+            after: audit::json(&after),
+        },
+    )?;
+    if after.window() != before.window() || after.timezone != before.timezone {
+        let planned = crate::db::meetings::planned_of_election(tx, id, now)?;
+        let mut by_province: std::collections::BTreeMap<Uuid, Vec<Uuid>> = Default::default();
+        for (province, meeting) in planned {
+            by_province.entry(province).or_default().push(meeting);
+        }
+        for (province, meetings) in by_province {
+            super::reevaluation::reevaluate(tx, province, &meetings, None)?;
+        }
+    }
+    Ok(after)
 }
 
 /// An election; every token reads every election (they are national).

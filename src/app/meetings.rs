@@ -785,6 +785,7 @@ pub fn plan(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Result<Meeting> 
     )?;
     db::insert_units(tx, id, checked.province_id, &plan.unit_ids)?;
     book(tx, id, &plan, &checked, None)?;
+    db::refresh_search(tx, &[id])?;
     let meeting = load(tx, id)?;
     audit::record(
         tx,
@@ -868,6 +869,7 @@ pub fn edit(
     let now = tx.now();
     db::update(tx, id, &fields(&plan, &checked), now)?;
     book(tx, id, &plan, &checked, Some(&before))?;
+    db::refresh_search(tx, &[id])?;
     db::set_attention(tx, id, &serde_json::json!([]))?;
     let after = load(tx, id)?;
     audit::record(
@@ -932,6 +934,7 @@ pub fn withdraw_candidate(tx: &mut Tx<'_>, candidate: &Candidate) -> Result<Vec<
     let future = db::future_of_candidate(tx, candidate.id, now)?;
     let left = db::drop_candidate(tx, candidate.id, &future)?;
     db::touch(tx, &left, now)?;
+    db::refresh_search(tx, &left)?;
     reevaluation::reevaluate(tx, candidate.province_id, &left, None)?;
     Ok(left)
 }

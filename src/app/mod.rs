@@ -8,6 +8,7 @@ pub mod candidates;
 pub mod clock;
 pub mod elections;
 pub mod health_rules;
+pub mod imports;
 pub mod meetings;
 pub mod outbox;
 pub mod reevaluation;
@@ -94,6 +95,14 @@ impl Tx<'_> {
     pub fn conn(&mut self) -> &mut PgConnection {
         self.conn
     }
+
+    /// Runs `work` in a savepoint: on failure only its own changes are undone, and the
+    /// transaction goes on (an import collecting every bad row).
+    pub fn savepoint<T>(&mut self, work: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        use diesel::Connection;
+        let env = self.env;
+        self.conn.transaction(|conn| work(&mut Tx { conn, env }))
+    }
 }
 
 impl Deref for Tx<'_> {
@@ -154,6 +163,19 @@ impl Ctx {
         .await
     }
 
+    /// Runs `work` in one transaction that is then rolled back: a dry run.
+    pub async fn dry_run<T, F>(&self, mut work: F) -> Result<T>
+    where
+        F: FnMut(&mut Tx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let env = self.env.clone();
+        pool::rolled_back(&self.pools.main, move |conn| {
+            work(&mut Tx { conn, env: &env })
+        })
+        .await
+    }
+
     /// Runs `work` outside a transaction on the main pool (short reads).
     pub async fn read<T, F>(&self, mut work: F) -> Result<T>
     where
@@ -178,6 +200,24 @@ impl Ctx {
             work(&mut Tx { conn, env: &env })
         })
         .await
+    }
+
+    /// Runs `work` in one transaction on a connection the caller holds, then rolls it back:
+    /// a dry run from the command line.
+    pub fn dry_run_on<T>(
+        &self,
+        conn: &mut PgConnection,
+        work: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        use diesel::Connection;
+        let env = self.env.clone();
+        let mut outcome = None;
+        // The transaction always ends in an error, so it is always rolled back.
+        let _rolled_back: Result<()> = conn.transaction(|conn| {
+            outcome = Some(work(&mut Tx { conn, env: &env }));
+            Err(Error::internal("dry run"))
+        });
+        outcome.unwrap_or_else(|| Err(Error::internal("the dry run did not run")))
     }
 
     /// Runs `work` in one transaction on a connection the caller holds (the CLI, the demo,

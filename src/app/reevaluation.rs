@@ -5,15 +5,17 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::{Result, Tx};
 use crate::db::meetings as db;
-use crate::db::{health_rules, venues};
+use crate::db::{elections, health_rules, venues};
 use crate::domain::assessment::{assess, RegionalRule, SitePlan};
+use crate::domain::campaign_window::CampaignWindow;
 use crate::domain::kinds::Format;
-use crate::domain::reevaluation::{decide, AffectedMeeting, Stored, StoredSite};
+use crate::domain::reevaluation::{
+    decide, no_active_candidate, outside_window, AffectedMeeting, Stored, StoredSite,
+};
 use crate::email::notices;
 
 /// The rules set in any region on the sites' paths whose period overlaps `[from, to)`.
@@ -86,6 +88,15 @@ pub fn reevaluate(
         (Some(from), Some(to)) => rules_for(tx, &all_plans, from, to)?,
         _ => Vec::new(),
     };
+    let mut windows: HashMap<Uuid, CampaignWindow> = HashMap::new();
+    for election_id in rows.iter().map(|m| m.election_id).collect::<HashSet<_>>() {
+        if let Some(e) = elections::find(tx, election_id)? {
+            windows.insert(
+                election_id,
+                CampaignWindow::for_election(e.campaign_starts_at, e.polling_starts_at),
+            );
+        }
+    }
     let now = tx.now();
     let mut affected = Vec::new();
     let mut newly_flagged = Vec::new();
@@ -116,11 +127,14 @@ pub fn reevaluate(
             needs_attention: m.needs_attention,
             attention: m.attention.clone(),
         };
-        let orphaned = (!with_candidates.contains(&m.id)).then(|| {
-            json!({"code": "no_active_candidate",
-                   "detail": "no active candidate is left on this meeting; add candidates or cancel it"})
-        });
-        let verdict = decide(&stored, &fresh, orphaned.into_iter().collect());
+        let orphaned = (!with_candidates.contains(&m.id)).then(no_active_candidate);
+        let window = windows.get(&m.election_id);
+        let outside = window.and_then(|w| outside_window(w, m.starts_at, m.ends_at));
+        let verdict = decide(
+            &stored,
+            &fresh,
+            orphaned.into_iter().chain(outside).collect(),
+        );
         for s in &verdict.site_updates {
             db::set_site_capacity(
                 tx,
@@ -141,6 +155,9 @@ pub fn reevaluate(
                 meeting_id: m.id,
                 problems: fresh.problems.clone(),
                 no_active_candidate: !with_candidates.contains(&m.id),
+                outside_window: window
+                    .filter(|w| w.check(m.starts_at, m.ends_at).is_err())
+                    .copied(),
             });
         }
         if verdict.flagged {

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::{Result, Tx};
-use crate::db::regions::{self as db, Region, RegionFilter, RegionInsertForm};
+use crate::db::regions::{self as db, Region, RegionFilter, RegionInsertForm, RegionUpdateForm};
 use crate::domain::email_address::EmailAddress;
 use crate::domain::kinds::{self, Level};
 use crate::domain::problem::{FieldErrors, Problem};
@@ -20,6 +20,25 @@ pub struct NewRegion {
     pub parent_id: Option<Uuid>,
     pub code: Option<String>,
     pub contact_email: Option<String>,
+}
+
+/// The fields a PATCH may correct; `code` and `contact_email` may be cleared with `null`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionPatch {
+    pub name: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "super::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub code: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "super::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub contact_email: Option<Option<String>>,
 }
 
 pub fn contact_email(raw: Option<&str>) -> std::result::Result<Option<String>, String> {
@@ -103,4 +122,50 @@ pub fn find(tx: &mut Tx<'_>, who: &Caller, id: Uuid) -> Result<Region> {
 pub fn list(tx: &mut Tx<'_>, who: &Caller, mut filter: RegionFilter) -> Result<Vec<Region>> {
     filter.scope = who.scope();
     Ok(db::list(tx, filter)?)
+}
+
+impl RegionPatch {
+    fn parse(&self) -> std::result::Result<RegionUpdateForm, Problem> {
+        let mut e = FieldErrors::new();
+        let form = RegionUpdateForm {
+            name: self
+                .name
+                .as_deref()
+                .and_then(|n| e.take("name", text::name(n, 200))),
+            code: self
+                .code
+                .as_ref()
+                .and_then(|c| e.take("code", text::optional_name(c.as_deref(), 32))),
+            contact_email: self
+                .contact_email
+                .as_ref()
+                .and_then(|m| e.take("contact_email", contact_email(m.as_deref()))),
+        };
+        e.finish()?;
+        Ok(form)
+    }
+}
+
+/// Corrects a region's name, code or committee address (admins only, audited).
+pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: &RegionPatch) -> Result<Region> {
+    who.ensure_admin()?;
+    let current = db::find(tx, id)?.ok_or_else(|| Problem::not_found("region"))?;
+    let changes = patch.parse()?;
+    let before =
+        db::lock(tx, current.province_id, id)?.ok_or_else(|| Problem::not_found("region"))?;
+    let now = tx.now();
+    let after = db::update(tx, id, changes, now)?;
+    audit::record(
+        tx,
+        who,
+        Change {
+            action: "update",
+            entity_type: "region",
+            entity_id: id,
+            province_id: Some(after.province_id),
+            before: audit::json(&before),
+            after: audit::json(&after),
+        },
+    )?;
+    Ok(after)
 }

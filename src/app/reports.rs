@@ -57,16 +57,17 @@ pub fn attendance(
     })
 }
 
+/// Meetings past their report deadline with no report, with the election they belong to.
 pub fn overdue(
     tx: &mut Tx<'_>,
     who: &Caller,
     election_id: Uuid,
     region_id: Option<Uuid>,
-) -> Result<Vec<Overdue>> {
-    elections::find(tx, election_id)?;
+) -> Result<(elections::Election, Vec<Overdue>)> {
+    let election = elections::find(tx, election_id)?;
     let region_id = report_region(tx, who, region_id)?;
     let now = tx.now();
-    Ok(db::overdue(tx, election_id, region_id, now)?)
+    Ok((election, db::overdue(tx, election_id, region_id, now)?))
 }
 
 #[derive(Debug, Clone, Serialize)]

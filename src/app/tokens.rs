@@ -91,9 +91,45 @@ pub fn create(tx: &mut Tx<'_>, who: &Caller, new: NewToken) -> Result<IssuedToke
     })
 }
 
-/// The caller a bearer secret stands for; `None` for an unknown or revoked one.
+/// The caller a bearer secret stands for; `None` for an unknown or revoked one. Notes the
+/// use (at most once a minute per token).
 pub fn authenticate(tx: &mut Tx<'_>, secret: &str) -> Result<Option<Caller>> {
-    Ok(db::tokens::caller(tx, &hash(secret))?)
+    let caller = db::tokens::caller(tx, &hash(secret))?;
+    if let Some(c) = &caller {
+        let now = tx.now();
+        db::tokens::touch(tx, c.id, now)?;
+    }
+    Ok(caller)
+}
+
+/// Every token, never a secret (admins only).
+pub fn list(tx: &mut Tx<'_>, who: &Caller, after: Option<Uuid>, limit: i64) -> Result<Vec<Token>> {
+    who.ensure_admin()?;
+    Ok(db::tokens::list(tx, after, limit)?)
+}
+
+/// Revokes a token (admins only, audited); every instance refuses it once its token cache
+/// lets it go, within seconds (`http::auth::TokenCache`).
+pub fn revoke(tx: &mut Tx<'_>, who: &Caller, id: Uuid) -> Result<Token> {
+    who.ensure_admin()?;
+    let before = db::tokens::find(tx, id)?.ok_or_else(|| Problem::not_found("token"))?;
+    let now = tx.now();
+    let Some(after) = db::tokens::revoke(tx, id, now)? else {
+        return Ok(before);
+    };
+    audit::record(
+        tx,
+        who,
+        Change {
+            action: "revoke",
+            entity_type: "token",
+            entity_id: id,
+            province_id: None,
+            before: audit::json(&before),
+            after: audit::json(&after),
+        },
+    )?;
+    Ok(after)
 }
 
 /// Checks a token role name, for the command line.

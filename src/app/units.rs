@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::audit::{self, Change};
 use super::{elections, Result, Tx};
 use crate::db::regions;
-use crate::db::units::{self as db, ElectoralUnit, UnitFilter, UnitInsertForm};
+use crate::db::units::{self as db, ElectoralUnit, UnitFilter, UnitInsertForm, UnitUpdateForm};
 use crate::domain::kinds::{self, Body};
 use crate::domain::problem::{FieldErrors, Problem};
 use crate::domain::scope::Caller;
@@ -22,6 +22,25 @@ pub struct NewUnit {
     pub seats: i32,
 }
 
+/// The fields a PATCH may correct.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPatch {
+    pub name: Option<String>,
+    pub seats: Option<i32>,
+}
+
+fn seats(body: Body, n: i32) -> std::result::Result<i32, String> {
+    if (1..=body.max_seats()).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "a {body} unit elects 1 to {} deputies (election law, Art. 10)",
+            body.max_seats()
+        ))
+    }
+}
+
 pub fn create(
     tx: &mut Tx<'_>,
     who: &Caller,
@@ -34,15 +53,7 @@ pub fn create(
     let name = e.take("name", text::name(&new.name, 200));
     let body = e.take("body", kinds::parse::<Body>(&new.body));
     if let Some(b) = body {
-        if !(1..=b.max_seats()).contains(&new.seats) {
-            e.add(
-                "seats",
-                format!(
-                    "a {b} unit elects 1 to {} deputies (election law, Art. 10)",
-                    b.max_seats()
-                ),
-            );
-        }
+        e.take("seats", seats(b, new.seats));
     }
     let region = regions::find(tx, new.region_id)?;
     match (&region, body) {
@@ -110,4 +121,38 @@ pub fn list(
             limit,
         },
     )?)
+}
+
+/// Corrects a unit's name or seats (admins only, audited).
+pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: &UnitPatch) -> Result<ElectoralUnit> {
+    who.ensure_admin()?;
+    let (current, _) = find(tx, who, id)?;
+    let mut e = FieldErrors::new();
+    let changes = UnitUpdateForm {
+        name: patch
+            .name
+            .as_deref()
+            .and_then(|n| e.take("name", text::name(n, 200))),
+        seats: patch
+            .seats
+            .and_then(|n| e.take("seats", seats(current.body, n))),
+    };
+    e.finish()?;
+    let before = db::lock(tx, current.province_id, id)?
+        .ok_or_else(|| Problem::not_found("electoral unit"))?;
+    let now = tx.now();
+    let after = db::update(tx, current.province_id, id, changes, now)?;
+    audit::record(
+        tx,
+        who,
+        Change {
+            action: "update",
+            entity_type: "electoral_unit",
+            entity_id: id,
+            province_id: Some(after.province_id),
+            before: audit::json(&before),
+            after: audit::json(&after),
+        },
+    )?;
+    Ok(after)
 }

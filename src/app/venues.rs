@@ -164,6 +164,10 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: &VenuePatch) -> Res
     let after = db::update(tx, current.province_id, id, changes, now)?;
     let planned = planned_at_venue(tx, id, now)?;
     reevaluation::reevaluate(tx, after.province_id, &planned, None)?;
+    if before.name != after.name || before.address != after.address {
+        let named = crate::db::meetings::naming(tx, Some(id), None)?;
+        crate::db::meetings::refresh_search(tx, &named)?;
+    }
     audit::record(
         tx,
         who,

@@ -61,3 +61,33 @@ pub fn list(
     }
     Ok(q.order(elections::id).limit(limit).load(conn)?)
 }
+
+/// Locks an election for a change in this transaction.
+pub fn lock(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<ElectionRow>> {
+    Ok(elections::table
+        .find(id)
+        .select(ElectionRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?)
+}
+
+/// Writes every field of an election but its id.
+pub fn update(
+    conn: &mut PgConnection,
+    form: &ElectionInsertForm,
+    at: DateTime<Utc>,
+) -> DbResult<ElectionRow> {
+    Ok(diesel::update(elections::table.find(form.id))
+        .set((
+            elections::name.eq(&form.name),
+            elections::polling_starts_at.eq(form.polling_starts_at),
+            elections::campaign_starts_at.eq(form.campaign_starts_at),
+            elections::timezone.eq(&form.timezone),
+            elections::report_deadline_hours.eq(form.report_deadline_hours),
+            elections::min_meetings_per_candidate.eq(&form.min_meetings_per_candidate),
+            elections::updated_at.eq(at),
+        ))
+        .returning(ElectionRow::as_returning())
+        .get_result(conn)?)
+}

@@ -552,6 +552,67 @@ pub fn planned_in_region(
     Ok(q.load(conn)?)
 }
 
+/// Rewrites the search text of these meetings from their title, venues and active candidates
+/// (folded by `search_fold`, migration 000008).
+pub fn refresh_search(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<()> {
+    diesel::sql_query(
+        "UPDATE meetings m SET search_text = search_fold(concat_ws(' ', m.title,
+            (SELECT string_agg(v.name || ' ' || v.address, ' ') FROM meeting_sites s
+               JOIN venues v ON v.id = s.venue_id WHERE s.meeting_id = m.id),
+            (SELECT string_agg(c.full_name, ' ') FROM meeting_candidates mc
+               JOIN candidates c ON c.id = mc.candidate_id
+              WHERE mc.meeting_id = m.id AND mc.active)))
+          WHERE m.id = ANY($1)",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The meetings of a venue or with a candidate, whatever their state: those whose search text
+/// names them.
+pub fn naming(
+    conn: &mut PgConnection,
+    venue_id: Option<Uuid>,
+    candidate_id: Option<Uuid>,
+) -> DbResult<Vec<Uuid>> {
+    let mut ids: Vec<Uuid> = Vec::new();
+    if let Some(v) = venue_id {
+        ids.extend(
+            meeting_sites::table
+                .filter(meeting_sites::venue_id.eq(v))
+                .select(meeting_sites::meeting_id)
+                .load::<Uuid>(conn)?,
+        );
+    }
+    if let Some(c) = candidate_id {
+        ids.extend(
+            meeting_candidates::table
+                .filter(meeting_candidates::candidate_id.eq(c))
+                .select(meeting_candidates::meeting_id)
+                .load::<Uuid>(conn)?,
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Future planned meetings (starting after `now`) of an election, with their provinces.
+pub fn planned_of_election(
+    conn: &mut PgConnection,
+    election_id: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<Vec<(Uuid, Uuid)>> {
+    Ok(meetings::table
+        .filter(meetings::election_id.eq(election_id))
+        .filter(meetings::status.eq(MeetingStatus::Planned))
+        .filter(meetings::starts_at.gt(now))
+        .select((meetings::province_id, meetings::id))
+        .order((meetings::province_id, meetings::id))
+        .load(conn)?)
+}
+
 /// Future planned meetings (starting after `now`) at a venue.
 pub fn planned_at_venue(
     conn: &mut PgConnection,
@@ -581,6 +642,8 @@ pub struct MeetingFilter {
     pub to: Option<DateTime<Utc>>,
     pub needs_attention: Option<bool>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Words to find in the title, venues and candidates, ignoring case and diacritics.
+    pub q: Option<String>,
     /// Continue after this `(starts_at, id)`.
     pub after: Option<(DateTime<Utc>, Uuid)>,
     pub limit: i64,
@@ -632,6 +695,24 @@ pub fn list(conn: &mut PgConnection, f: MeetingFilter) -> DbResult<Vec<MeetingRo
     }
     if let Some(t) = f.updated_since {
         q = q.filter(meetings::updated_at.ge(t));
+    }
+    if let Some(words) = f.q {
+        // Each word anywhere in the folded text, so "ky dong" finds "Xã Kỳ Đồng".
+        for word in words.split_whitespace() {
+            let pattern = format!(
+                "%{}%",
+                word.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            q = q.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "meetings.search_text LIKE search_fold(",
+                )
+                .bind::<diesel::sql_types::Text, _>(pattern)
+                .sql(")"),
+            );
+        }
     }
     if let Some((at, id)) = f.after {
         q = q.filter(

@@ -96,7 +96,7 @@ where
     T: Send + 'static,
     E: Lost + Send + 'static,
 {
-    on_connection(pool, work, false).await
+    on_connection(pool, work, Mode::Autocommit).await
 }
 
 /// Like [`run`], inside one transaction: everything or nothing. A connection lost while
@@ -107,10 +107,27 @@ where
     T: Send + 'static,
     E: Lost + Send + 'static,
 {
-    on_connection(pool, work, true).await
+    on_connection(pool, work, Mode::Transaction).await
 }
 
-async fn on_connection<T, E, F>(pool: &PgPool, mut work: F, transaction: bool) -> Result<T, E>
+/// Like [`tx`], but always rolled back: what the work would do, with nothing kept (a dry run).
+pub async fn rolled_back<T, E, F>(pool: &PgPool, work: F) -> Result<T, E>
+where
+    F: FnMut(&mut PgConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Lost + Send + 'static,
+{
+    on_connection(pool, work, Mode::RolledBack).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Autocommit,
+    Transaction,
+    RolledBack,
+}
+
+async fn on_connection<T, E, F>(pool: &PgPool, mut work: F, mode: Mode) -> Result<T, E>
 where
     F: FnMut(&mut PgConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
@@ -122,10 +139,10 @@ where
         let mut tries = 0;
         loop {
             let mut conn = pool.get().map_err(DbError::from)?;
-            let outcome = if transaction {
-                in_transaction(&mut conn.pg, &mut work)
-            } else {
-                Attempt::Done(work(&mut conn.pg))
+            let outcome = match mode {
+                Mode::Autocommit => Attempt::Done(work(&mut conn.pg)),
+                Mode::Transaction => in_transaction(&mut conn.pg, &mut work, true),
+                Mode::RolledBack => in_transaction(&mut conn.pg, &mut work, false),
             };
             match outcome {
                 Attempt::Done(Err(e)) if e.connection_lost() => {
@@ -161,7 +178,7 @@ enum Attempt<T, E> {
 
 type Manage = <PgConnection as Connection>::TransactionManager;
 
-fn in_transaction<T, E, F>(conn: &mut PgConnection, work: &mut F) -> Attempt<T, E>
+fn in_transaction<T, E, F>(conn: &mut PgConnection, work: &mut F, commit: bool) -> Attempt<T, E>
 where
     F: FnMut(&mut PgConnection) -> Result<T, E>,
     E: Lost,
@@ -170,6 +187,10 @@ where
         return Attempt::Done(Err(E::from(e.into())));
     }
     match work(conn) {
+        Ok(value) if !commit => match Manage::rollback_transaction(conn) {
+            Ok(()) => Attempt::Done(Ok(value)),
+            Err(e) => Attempt::Done(Err(E::from(e.into()))),
+        },
         Ok(value) => match Manage::commit_transaction(conn) {
             Ok(()) => Attempt::Done(Ok(value)),
             Err(e) => {

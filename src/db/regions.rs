@@ -84,3 +84,34 @@ pub fn list(conn: &mut PgConnection, f: RegionFilter) -> DbResult<Vec<Region>> {
     }
     Ok(q.order(regions::id).limit(f.limit).load(conn)?)
 }
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = regions)]
+pub struct RegionUpdateForm {
+    pub name: Option<String>,
+    pub code: Option<Option<String>>,
+    pub contact_email: Option<Option<String>>,
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    changes: RegionUpdateForm,
+    at: DateTime<Utc>,
+) -> DbResult<Region> {
+    Ok(diesel::update(regions::table.find(id))
+        .set((changes, regions::updated_at.eq(at)))
+        .returning(Region::as_returning())
+        .get_result(conn)?)
+}
+
+/// Locks a region row for a change in this transaction.
+pub fn lock(conn: &mut PgConnection, province_id: Uuid, id: Uuid) -> DbResult<Option<Region>> {
+    Ok(regions::table
+        .filter(regions::province_id.eq(province_id))
+        .filter(regions::id.eq(id))
+        .select(Region::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?)
+}

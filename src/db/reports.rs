@@ -7,7 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::DbResult;
-use crate::domain::kinds::Body;
+use crate::domain::kinds::{Body, Level};
 
 /// The meetings of an election inside a region subtree, with what each counts for.
 /// `$1` election, `$2` region (NULL = everywhere), `$3` now. A report is overdue by the
@@ -15,13 +15,13 @@ use crate::domain::kinds::Body;
 const SCOPED_MEETINGS: &str = "\
 WITH m AS (
   SELECT m.id, m.format, m.status, m.starts_at, m.reported_attendees, m.report_late,
-         m.region_path, e.timezone,
+         m.reach, e.timezone,
          m.status <> 'cancelled' AS counted,
          m.report_revision IS NOT NULL AS filed,
          (m.status <> 'cancelled' AND m.report_revision IS NULL
           AND m.ends_at + make_interval(hours => e.report_deadline_hours) < $3) AS overdue
     FROM meetings m JOIN elections e ON e.id = m.election_id
-   WHERE m.election_id = $1 AND ($2::uuid IS NULL OR m.region_path @> ARRAY[$2::uuid])
+   WHERE m.election_id = $1 AND ($2::uuid IS NULL OR m.reach @> ARRAY[$2::uuid])
 )";
 
 /// The figures of one row; `m` is the scoped meeting (NULL in a left join with none).
@@ -90,6 +90,18 @@ pub struct Row {
     #[diesel(sql_type = Nullable<Text>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// The parent's name: the region above, the unit's region, the candidate's unit.
+    #[diesel(sql_type = Nullable<Text>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_name: Option<String>,
+    /// The region of a candidate's unit.
+    #[diesel(sql_type = Nullable<Text>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region_name: Option<String>,
+    /// A region row's level.
+    #[diesel(sql_type = Nullable<Text>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
     #[diesel(embed)]
     #[serde(flatten)]
     pub figures: Figures,
@@ -97,37 +109,43 @@ pub struct Row {
 
 fn grouped_sql(by: GroupBy) -> String {
     let body = match by {
-        // Rolled up the tree: a meeting counts under its own region and every region above.
+        // Rolled up the tree: a meeting counts under every region on the path of one of its
+        // venues or units (its `reach`), once each.
         GroupBy::Region => "\
-SELECT r.id::text AS key, r.name AS label, r.level AS kind, r.parent_id::text AS parent, {F}
+SELECT r.id::text AS key, r.name AS label, r.level AS kind, r.parent_id::text AS parent,
+       pr.name AS parent_name, NULL::text AS region_name, r.level AS level, {F}
   FROM regions r
-  LEFT JOIN (SELECT p.region_id, m.* FROM m, unnest(m.region_path) AS p(region_id)) m
+  LEFT JOIN regions pr ON pr.id = r.parent_id
+  LEFT JOIN (SELECT p.region_id, m.* FROM m, unnest(m.reach) AS p(region_id)) m
          ON m.region_id = r.id
  WHERE ($2::uuid IS NULL OR r.path @> ARRAY[$2::uuid])
- GROUP BY r.id ORDER BY r.path",
+ GROUP BY r.id, pr.name ORDER BY r.path",
         // A joint meeting counts once under each of its units.
         GroupBy::ElectoralUnit => "\
-SELECT u.id::text AS key, u.name AS label, u.body AS kind, u.region_id::text AS parent, {F}
+SELECT u.id::text AS key, u.name AS label, u.body AS kind, u.region_id::text AS parent,
+       ur.name AS parent_name, ur.name AS region_name, NULL::text AS level, {F}
   FROM electoral_units u JOIN regions ur ON ur.id = u.region_id
   LEFT JOIN meeting_units mu ON mu.electoral_unit_id = u.id
   LEFT JOIN m ON m.id = mu.meeting_id
  WHERE u.election_id = $1
    AND ($2::uuid IS NULL OR ur.path @> ARRAY[$2::uuid] OR m.id IS NOT NULL)
- GROUP BY u.id ORDER BY u.body, u.name, u.id",
+ GROUP BY u.id, ur.name ORDER BY u.body, u.name, u.id",
         GroupBy::Candidate => "\
-SELECT c.id::text AS key, c.full_name AS label, c.status AS kind, c.electoral_unit_id::text AS parent, {F}
+SELECT c.id::text AS key, c.full_name AS label, c.status AS kind, c.electoral_unit_id::text AS parent,
+       u.name AS parent_name, ur.name AS region_name, NULL::text AS level, {F}
   FROM candidates c JOIN electoral_units u ON u.id = c.electoral_unit_id
   JOIN regions ur ON ur.id = u.region_id
   LEFT JOIN meeting_candidates mc ON mc.candidate_id = c.id
   LEFT JOIN m ON m.id = mc.meeting_id AND (mc.active OR m.status = 'cancelled')
  WHERE u.election_id = $1
    AND ($2::uuid IS NULL OR ur.path @> ARRAY[$2::uuid] OR m.id IS NOT NULL)
- GROUP BY c.id ORDER BY c.electoral_unit_id, c.full_name, c.id",
+ GROUP BY c.id, u.name, ur.name ORDER BY c.electoral_unit_id, c.full_name, c.id",
         // Days in the election's time zone.
         GroupBy::Day => "\
 SELECT to_char(m.starts_at AT TIME ZONE m.timezone, 'YYYY-MM-DD') AS key,
        to_char(m.starts_at AT TIME ZONE m.timezone, 'YYYY-MM-DD') AS label,
-       NULL::text AS kind, NULL::text AS parent, {F}
+       NULL::text AS kind, NULL::text AS parent, NULL::text AS parent_name,
+       NULL::text AS region_name, NULL::text AS level, {F}
   FROM m GROUP BY 1 ORDER BY 1",
     };
     format!("{SCOPED_MEETINGS}\n{}", body.replace("{F}", FIGURES))
@@ -173,7 +191,8 @@ pub fn attendance_by_body(
 ) -> DbResult<Vec<Row>> {
     Ok(diesel::sql_query(format!(
         "{SCOPED_MEETINGS}
-SELECT b.body AS key, b.body AS label, NULL::text AS kind, NULL::text AS parent, {FIGURES}
+SELECT b.body AS key, b.body AS label, NULL::text AS kind, NULL::text AS parent,
+       NULL::text AS parent_name, NULL::text AS region_name, NULL::text AS level, {FIGURES}
   FROM (SELECT DISTINCT mu.meeting_id, u.body
           FROM meeting_units mu JOIN electoral_units u ON u.id = mu.electoral_unit_id
          WHERE u.election_id = $1) b

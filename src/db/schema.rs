@@ -9,6 +9,7 @@ diesel::table! {
         token_hash -> Bytea,
         created_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -199,6 +200,7 @@ diesel::table! {
         reported_online_attendees -> Nullable<Int4>,
         actors -> Array<Uuid>,
         reach -> Array<Uuid>,
+        search_text -> Text,
     }
 }
 

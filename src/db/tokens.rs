@@ -28,6 +28,7 @@ pub struct Token {
     pub role: Role,
     pub region_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -63,4 +64,48 @@ pub fn caller(conn: &mut PgConnection, token_hash: &[u8]) -> DbResult<Option<Cal
         region_id,
         region_path: path.unwrap_or_default(),
     }))
+}
+
+/// Notes that a token was used at `now`, at most once a minute: no write per request.
+pub fn touch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> DbResult<()> {
+    diesel::update(
+        api_tokens::table.find(id).filter(
+            api_tokens::last_used_at
+                .is_null()
+                .or(api_tokens::last_used_at.lt(now - chrono::TimeDelta::minutes(1))),
+        ),
+    )
+    .set(api_tokens::last_used_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<Token>> {
+    Ok(api_tokens::table
+        .find(id)
+        .select(Token::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Tokens in creation order (ids are UUIDv7), `limit` after `after`.
+pub fn list(conn: &mut PgConnection, after: Option<Uuid>, limit: i64) -> DbResult<Vec<Token>> {
+    let mut q = api_tokens::table.select(Token::as_select()).into_boxed();
+    if let Some(after) = after {
+        q = q.filter(api_tokens::id.gt(after));
+    }
+    Ok(q.order(api_tokens::id).limit(limit).load(conn)?)
+}
+
+/// Revokes a live token; `None` when it was already revoked (or never existed).
+pub fn revoke(conn: &mut PgConnection, id: Uuid, at: DateTime<Utc>) -> DbResult<Option<Token>> {
+    Ok(diesel::update(
+        api_tokens::table
+            .find(id)
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(at))
+    .returning(Token::as_returning())
+    .get_result(conn)
+    .optional()?)
 }

@@ -93,3 +93,41 @@ pub fn list(conn: &mut PgConnection, f: UnitFilter) -> DbResult<Vec<ElectoralUni
     }
     Ok(q.order(electoral_units::id).limit(f.limit).load(conn)?)
 }
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = electoral_units)]
+pub struct UnitUpdateForm {
+    pub name: Option<String>,
+    pub seats: Option<i32>,
+}
+
+pub fn lock(
+    conn: &mut PgConnection,
+    province_id: Uuid,
+    id: Uuid,
+) -> DbResult<Option<ElectoralUnit>> {
+    Ok(electoral_units::table
+        .filter(electoral_units::province_id.eq(province_id))
+        .filter(electoral_units::id.eq(id))
+        .select(ElectoralUnit::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?)
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    province_id: Uuid,
+    id: Uuid,
+    changes: UnitUpdateForm,
+    at: DateTime<Utc>,
+) -> DbResult<ElectoralUnit> {
+    Ok(diesel::update(
+        electoral_units::table
+            .filter(electoral_units::province_id.eq(province_id))
+            .filter(electoral_units::id.eq(id)),
+    )
+    .set((changes, electoral_units::updated_at.eq(at)))
+    .returning(ElectoralUnit::as_returning())
+    .get_result(conn)?)
+}

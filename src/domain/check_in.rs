@@ -64,12 +64,14 @@ pub fn refusal(c: &Counter, count: i32, now: DateTime<Utc>) -> Problem {
             ),
         );
     }
-    if c.present + count < 0 {
+    // People may always leave: a departure is refused only for lack of people, even when
+    // someone arrived between the refusal and this reading of the counter.
+    if count < 0 {
         return Problem::field(
             "count",
             format!(
-                "only {} people are present; {} cannot leave",
-                c.present, -count
+                "fewer than {0} people were present; {0} cannot leave",
+                -count
             ),
         );
     }

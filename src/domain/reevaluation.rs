@@ -2,11 +2,13 @@
 //! what the meeting's stored verdict becomes. Nothing is cancelled: a meeting that now breaks
 //! rule 4 or 5 is flagged `needs_attention` (its organizers are told once, when it becomes
 //! flagged), and one whose problem went away loses the flag.
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::domain::assessment::{Assessment, Problem};
+use crate::domain::campaign_window::CampaignWindow;
 
 /// What a meeting's sites and flag hold now, as stored.
 #[derive(Debug, Clone)]
@@ -55,7 +57,26 @@ pub fn described(problems: &[Problem]) -> Vec<Value> {
         .collect()
 }
 
-/// Compares a fresh assessment of a meeting with what is stored.
+/// Rule 13: a planned meeting left without any active candidate.
+pub fn no_active_candidate() -> Value {
+    json!({"code": "no_active_candidate",
+           "detail": "no active candidate is left on this meeting; add candidates or cancel it"})
+}
+
+/// Rule 13: a planned meeting that its election's changed campaign window no longer holds.
+pub fn outside_window(
+    window: &CampaignWindow,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> Option<Value> {
+    window.check(starts_at, ends_at).err().map(|p| {
+        json!({"code": p.code, "detail": p.detail,
+               "campaign_starts_at": window.starts_at, "campaign_ends_at": window.ends_at})
+    })
+}
+
+/// Compares a fresh assessment of a meeting with what is stored; `extra_problems` are what
+/// else is wrong with it now ([`no_active_candidate`], [`outside_window`]).
 pub fn decide(stored: &Stored, fresh: &Assessment, extra_problems: Vec<Value>) -> Verdict {
     let site_updates: Vec<SiteUpdate> = fresh
         .sites
@@ -90,8 +111,8 @@ pub fn decide(stored: &Stored, fresh: &Assessment, extra_problems: Vec<Value>) -
 pub struct AffectedMeeting {
     pub id: Uuid,
     pub title: String,
-    pub starts_at: chrono::DateTime<chrono::Utc>,
-    pub ends_at: chrono::DateTime<chrono::Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
     pub problems: Vec<Value>,
 }
 

@@ -57,6 +57,32 @@ pub fn optional_free_text(raw: Option<&str>, max: usize) -> Result<Option<String
     }
 }
 
+/// The form headers and names are matched in when people type them: lower case, without
+/// diacritics (`đ` as `d`), runs of anything but letters and digits as one `_`.
+/// `"Họ và tên"` → `"ho_va_ten"`, `"Diện tích (m²)"` → `"dien_tich_m2"`.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut gap = false;
+    for c in s.nfd() {
+        let c = match c {
+            'đ' | 'Đ' => 'd',
+            '²' => '2',
+            c if unicode_normalization::char::is_combining_mark(c) => continue,
+            c => c,
+        };
+        if c.is_alphanumeric() {
+            if gap && !out.is_empty() {
+                out.push('_');
+            }
+            gap = false;
+            out.extend(c.to_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    out
+}
+
 /// The form two names are compared in for uniqueness: NFC, then lower case.
 pub fn comparable(s: &str) -> String {
     s.nfc().collect::<String>().to_lowercase()
@@ -106,6 +132,15 @@ mod tests {
         assert!(free_text("a\u{1b}[31mred", 100).is_err());
         assert!(free_text("\u{202d}x", 100).is_err());
         assert_eq!(optional_free_text(Some(" \n "), 5), Ok(None));
+    }
+
+    #[test]
+    fn typed_headers_and_names_fold_to_one_form() {
+        assert_eq!(fold("Họ và tên"), "ho_va_ten");
+        assert_eq!(fold("  Diện tích (m²) "), "dien_tich_m2");
+        assert_eq!(fold("ĐƠN VỊ BẦU CỬ"), fold("don vi bau cu"));
+        assert_eq!(fold("full_name"), "full_name");
+        assert_eq!(fold("Xa\u{300} Kỳ Đồng"), "xa_ky_dong");
     }
 
     #[test]

@@ -263,12 +263,27 @@ pub fn attention_problem(problem: &AttentionProblem, tz: Tz) -> (String, String)
             "Nâng giới hạn người tham gia của nền tảng hoặc giảm số người dự kiến."
                 .to_owned(),
         ),
+        AttentionProblem::OutsideCampaignWindow { starts_at, ends_at } => (
+            format!(
+                "Lịch bầu cử vừa được điều chỉnh: hội nghị không còn nằm trong thời gian tiếp xúc cử tri, từ {} đến {}.",
+                moment(tz, *starts_at),
+                moment(tz, *ends_at)
+            ),
+            "Dời hội nghị vào trong thời gian tiếp xúc cử tri hoặc hủy hội nghị.".to_owned(),
+        ),
         AttentionProblem::NoActiveCandidate => (
             "Hội nghị không còn ứng cử viên nào tham dự (ứng cử viên cuối cùng đã rút)."
                 .to_owned(),
             "Bổ sung ứng cử viên cho hội nghị hoặc hủy hội nghị.".to_owned(),
         ),
     }
+}
+
+/// A moment as Vietnamese writes it, in `tz`: `07:00 ngày 22/05/2021`.
+fn moment(tz: Tz, at: DateTime<Utc>) -> String {
+    at.with_timezone(&tz)
+        .format("%H:%M ngày %d/%m/%Y")
+        .to_string()
 }
 
 /// The first letter upper-cased: a rule name can begin a sentence.

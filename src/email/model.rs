@@ -173,6 +173,11 @@ pub enum AttentionProblem {
     OnlineOverCapacity { expected: i32, max: i32 },
     /// Rule 13: no active candidate is left on the meeting.
     NoActiveCandidate,
+    /// Rule 13: the election's campaign window changed and no longer holds the meeting.
+    OutsideCampaignWindow {
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+    },
 }
 
 /// A meeting an organizing committee must look at, and what is wrong with it.

@@ -24,6 +24,7 @@ use crate::db::outbox::{self, Contents, OutboxInsertForm};
 use crate::db::{DbError, DbResult};
 use crate::domain::assessment::Problem;
 use crate::domain::calendar_link::{self, CalendarKey};
+use crate::domain::campaign_window::CampaignWindow;
 use crate::domain::kinds::{IcsMethod, OutboxKind};
 
 /// What the notices need besides the database: the clock, the sender and the links.
@@ -552,6 +553,8 @@ pub struct Flagged {
     pub problems: Vec<Problem>,
     /// Rule 13: its last candidate withdrew.
     pub no_active_candidate: bool,
+    /// Rule 13: its election's campaign window, which no longer holds it.
+    pub outside_window: Option<CampaignWindow>,
 }
 
 /// The problems of a flagged meeting with names for its venues and rules.
@@ -593,6 +596,12 @@ fn named(
         .collect();
     if flagged.no_active_candidate {
         named.push(AttentionProblem::NoActiveCandidate);
+    }
+    if let Some(window) = flagged.outside_window {
+        named.push(AttentionProblem::OutsideCampaignWindow {
+            starts_at: window.starts_at,
+            ends_at: window.ends_at,
+        });
     }
     named
 }

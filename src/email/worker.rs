@@ -343,28 +343,6 @@ mod tests {
         assert_eq!(secs(0, 0.0), 5.0);
         assert_eq!(secs(-3, 0.0), 5.0);
     }
-
-    #[test]
-    fn the_test_settings_retry_within_seconds() {
-        // Outage tests recover quickly because config/test.toml keeps the backoff short.
-        let outbox =
-            Settings::load_from(concat!(env!("CARGO_MANIFEST_DIR"), "/config"), Some("test"))
-                .expect("test settings")
-                .outbox;
-        let delays: Vec<f64> = (1..=4)
-            .map(|a| {
-                retry_delay(
-                    a,
-                    outbox.backoff_base_seconds,
-                    outbox.backoff_max_seconds,
-                    0.0,
-                )
-                .as_secs_f64()
-            })
-            .collect();
-        assert_eq!(delays, vec![1.0, 2.0, 2.0, 2.0]);
-    }
-
     #[actix_web::test]
     async fn a_worker_whose_task_ends_is_marked_down_and_started_again() {
         let health = Arc::new(Health::default());

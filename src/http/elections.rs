@@ -8,8 +8,8 @@ use super::idempotency::{run_once, Answer};
 use super::pagination::PageRequest;
 use super::problem::ApiError;
 use crate::app::candidates::{self, CandidatePatch, NewCandidate};
-use crate::app::elections::{self, NewElection};
-use crate::app::units::{self, NewUnit};
+use crate::app::elections::{self, ElectionPatch, NewElection};
+use crate::app::units::{self, NewUnit, UnitPatch};
 use crate::app::Ctx;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -18,13 +18,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .post(create_election)
             .get(list_elections),
     )
-    .service(web::resource("/elections/{id}").get(get_election))
+    .service(
+        web::resource("/elections/{id}")
+            .get(get_election)
+            .patch(patch_election),
+    )
     .service(
         web::resource("/elections/{id}/electoral-units")
             .post(create_unit)
             .get(list_units),
     )
-    .service(web::resource("/electoral-units/{id}").get(get_unit))
+    .service(
+        web::resource("/electoral-units/{id}")
+            .get(get_unit)
+            .patch(patch_unit),
+    )
     .service(
         web::resource("/electoral-units/{id}/candidates")
             .post(create_candidate)
@@ -195,4 +203,30 @@ async fn patch_candidate(
         .tx(move |tx| candidates::patch(tx, &who, id, patch.clone()))
         .await?;
     Ok(HttpResponse::Ok().json(candidate))
+}
+
+async fn patch_election(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+    body: web::Json<ElectionPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "election")?;
+    let patch = body.into_inner();
+    let election = ctx
+        .tx(move |tx| elections::patch(tx, &who, id, &patch))
+        .await?;
+    Ok(HttpResponse::Ok().json(election))
+}
+
+async fn patch_unit(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+    body: web::Json<UnitPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "electoral unit")?;
+    let patch = body.into_inner();
+    let unit = ctx.tx(move |tx| units::patch(tx, &who, id, &patch)).await?;
+    Ok(HttpResponse::Ok().json(unit))
 }

@@ -136,6 +136,7 @@ struct ListQuery {
     to: Option<String>,
     needs_attention: Option<bool>,
     updated_since: Option<String>,
+    q: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -181,6 +182,11 @@ async fn list(
             e.add("to", "must be after from");
         }
     }
+    let words =
+        q.q.as_deref()
+            .map(|q| e.take("q", crate::domain::text::optional_name(Some(q), 200)))
+            .unwrap_or(Some(None))
+            .flatten();
     e.finish()?;
     let after = page.cursor.as_deref().map(parse_cursor).transpose()?;
     let filter = MeetingFilter {
@@ -195,6 +201,7 @@ async fn list(
         to,
         needs_attention: q.needs_attention,
         updated_since,
+        q: words,
         after,
         limit: page.fetch(),
     };

@@ -5,9 +5,10 @@ mod audit;
 pub mod auth;
 mod calendars;
 mod elections;
-mod health;
+pub mod health;
 mod health_rules;
 pub mod idempotency;
+mod imports;
 mod me;
 mod meetings;
 pub mod metrics;
@@ -18,6 +19,7 @@ pub mod problem;
 mod regions;
 mod reports;
 mod schedules;
+pub mod spreadsheets;
 mod venues;
 
 use actix_web::dev::ServiceResponse;
@@ -37,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::authenticate))
+            .wrap(actix_web::middleware::from_fn(health::gate))
             .configure(openapi::configure)
             .configure(me::configure)
             .configure(regions::configure)
@@ -48,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(reports::configure)
             .configure(audit::configure)
             .configure(schedules::configure)
+            .configure(imports::configure)
             .configure(outbox::configure),
     );
 }

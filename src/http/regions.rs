@@ -7,7 +7,7 @@ use super::auth::{Admin, Caller};
 use super::idempotency::{run_once, Answer};
 use super::pagination::PageRequest;
 use super::problem::ApiError;
-use crate::app::regions::{self, NewRegion};
+use crate::app::regions::{self, NewRegion, RegionPatch};
 use crate::app::Ctx;
 use crate::db::regions::RegionFilter;
 use crate::domain::kinds::{self, Level};
@@ -15,7 +15,7 @@ use crate::domain::problem::Problem;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/regions").post(create).get(list))
-        .service(web::resource("/regions/{id}").get(get));
+        .service(web::resource("/regions/{id}").get(get).patch(patch));
 }
 
 async fn create(
@@ -79,5 +79,19 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = super::parse_id(&id, "region")?;
     let region = ctx.read(move |tx| regions::find(tx, &who, id)).await?;
+    Ok(HttpResponse::Ok().json(region))
+}
+
+async fn patch(
+    Admin(who): Admin,
+    ctx: web::Data<Ctx>,
+    id: web::Path<String>,
+    body: web::Json<RegionPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::parse_id(&id, "region")?;
+    let patch = body.into_inner();
+    let region = ctx
+        .tx(move |tx| regions::patch(tx, &who, id, &patch))
+        .await?;
     Ok(HttpResponse::Ok().json(region))
 }

@@ -1,78 +1,20 @@
 //! Check-ins (SPEC §3 rule 6) and attendance reports (rule 7).
-use chrono::{Duration, Utc};
 use futures::future::join_all;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::domain::kinds::Role;
 
-use crate::helpers::{spawn_app, Answer, TestApp};
-use crate::meetings::{setup, Setup};
-
-/// An RFC 3339 instant `minutes` from now.
-pub fn from_now(minutes: i64) -> String {
-    (Utc::now() + Duration::minutes(minutes)).to_rfc3339()
-}
-
-/// An election whose campaign is under way: started 20 days ago, polling in 10 days.
-pub async fn current_election(app: &TestApp) -> Uuid {
-    app.election_with(&from_now(-20 * 24 * 60), &from_now(10 * 24 * 60))
-        .await
-}
-
-pub async fn meeting(
-    app: &TestApp,
-    s: &Setup,
-    venue: Uuid,
-    start: i64,
-    end: i64,
-    expected: i32,
-) -> Value {
-    app.post(
-        "/meetings",
-        &app.admin,
-        s.in_person(venue, &from_now(start), &from_now(end), expected),
-    )
-    .await
-    .ok(201)
-    .clone()
-}
-
-async fn checkin(app: &TestApp, meeting: &Value, count: i32) -> Answer {
-    let id = meeting["id"].as_str().expect("id");
-    let site = &meeting["sites"][0]["id"];
-    app.post(
-        &format!("/meetings/{id}/checkins"),
-        &app.admin,
-        json!({"site_id": site, "count": count}),
-    )
-    .await
-}
-
-async fn put_report(app: &TestApp, meeting: &Value, body: Value) -> Answer {
-    let path = format!(
-        "/meetings/{}/attendance-report",
-        meeting["id"].as_str().expect("id")
-    );
-    app.request(
-        reqwest::Method::PUT,
-        &path,
-        Some(&app.admin),
-        Some(body),
-        &[],
-    )
-    .await
-}
+use crate::helpers::{from_now, spawn_app, Role};
 
 #[actix_web::test]
 async fn a_hundred_concurrent_check_ins_fill_thirty_seats_exactly() {
     let app = spawn_app().await;
-    let election = current_election(&app).await;
-    let s = setup(&app, election).await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
     let room = app
         .venue(s.tree.commune, "Phòng họp 30 chỗ", 30, None, "indoor")
         .await;
-    let m = meeting(&app, &s, room, -10, 120, 30).await;
-    let answers = join_all((0..100).map(|_| checkin(&app, &m, 1))).await;
+    let m = app.meeting_from_now(&s, room, -10, 120, 30).await;
+    let answers = join_all((0..100).map(|_| app.check_in(&m, 1))).await;
     assert_eq!(answers.iter().filter(|a| a.status == 200).count(), 30);
     for refused in answers.iter().filter(|a| a.status != 200) {
         refused.problem(409, "capacity_reached");
@@ -90,44 +32,48 @@ async fn a_hundred_concurrent_check_ins_fill_thirty_seats_exactly() {
 #[actix_web::test]
 async fn people_leave_and_come_back_but_present_never_goes_below_zero() {
     let app = spawn_app().await;
-    let election = current_election(&app).await;
-    let s = setup(&app, election).await;
-    let m = meeting(&app, &s, s.hall, -10, 120, 50).await;
-    assert_eq!(checkin(&app, &m, 5).await.ok(200)["present"], 5);
-    let left = checkin(&app, &m, -3).await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let m = app.meeting_from_now(&s, s.hall, -10, 120, 50).await;
+    assert_eq!(app.check_in(&m, 5).await.ok(200)["present"], 5);
+    let left = app.check_in(&m, -3).await;
     assert_eq!(left.ok(200)["present"], 2);
     assert_eq!(left.body["admitted"], 5);
     assert_eq!(left.body["capacity"], 100);
-    let too_many_leave = checkin(&app, &m, -3).await;
+    let too_many_leave = app.check_in(&m, -3).await;
     assert_eq!(too_many_leave.invalid_fields(), vec!["count"]);
-    let back = checkin(&app, &m, 2).await;
+    let back = app.check_in(&m, 2).await;
     assert_eq!(back.ok(200)["present"], 4);
     assert_eq!(back.body["admitted"], 7);
-    let zero = checkin(&app, &m, 0).await;
+    let zero = app.check_in(&m, 0).await;
     assert_eq!(zero.invalid_fields(), vec!["count"]);
 }
 
 #[actix_web::test]
 async fn check_ins_open_an_hour_before_the_start_and_close_at_the_end() {
     let app = spawn_app().await;
-    let election = current_election(&app).await;
-    let s = setup(&app, election).await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
     let second = app
         .venue(s.tree.commune, "Nhà văn hóa thôn 2", 100, None, "indoor")
         .await;
     let third = app
         .venue(s.tree.commune, "Nhà văn hóa thôn 3", 100, None, "indoor")
         .await;
-    let too_early = meeting(&app, &s, s.hall, 70, 180, 10).await;
-    checkin(&app, &too_early, 1)
+    let too_early = app.meeting_from_now(&s, s.hall, 70, 180, 10).await;
+    app.check_in(&too_early, 1)
         .await
         .problem(422, "outside_checkin_window");
-    let soon = meeting(&app, &s, second, 50 - 24 * 60, 60 - 24 * 60, 10).await;
-    checkin(&app, &soon, 1)
+    let soon = app
+        .meeting_from_now(&s, second, 50 - 24 * 60, 60 - 24 * 60, 10)
+        .await;
+    app.check_in(&soon, 1)
         .await
         .problem(422, "outside_checkin_window");
-    let opening = meeting(&app, &s, third, 3 * 24 * 60 + 50, 3 * 24 * 60 + 120, 10).await;
-    checkin(&app, &opening, 1)
+    let opening = app
+        .meeting_from_now(&s, third, 3 * 24 * 60 + 50, 3 * 24 * 60 + 120, 10)
+        .await;
+    app.check_in(&opening, 1)
         .await
         .problem(422, "outside_checkin_window");
     let in_50_minutes = {
@@ -151,15 +97,15 @@ async fn check_ins_open_an_hour_before_the_start_and_close_at_the_end() {
             .ok(201)
             .clone()
     };
-    assert_eq!(checkin(&app, &in_50_minutes, 1).await.ok(200)["present"], 1);
+    assert_eq!(app.check_in(&in_50_minutes, 1).await.ok(200)["present"], 1);
 }
 
 #[actix_web::test]
 async fn cancelled_meetings_take_no_check_ins_and_observers_none_at_all() {
     let app = spawn_app().await;
-    let election = current_election(&app).await;
-    let s = setup(&app, election).await;
-    let m = meeting(&app, &s, s.hall, -10, 120, 50).await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let m = app.meeting_from_now(&s, s.hall, -10, 120, 50).await;
     let id = m["id"].as_str().expect("id");
     let observer = app.token(Role::Observer, None);
     app.post(
@@ -197,7 +143,7 @@ async fn cancelled_meetings_take_no_check_ins_and_observers_none_at_all() {
     )
     .await
     .ok(200);
-    checkin(&app, &m, 1)
+    app.check_in(&m, 1)
         .await
         .problem(409, "meeting_not_planned");
 }
@@ -205,8 +151,8 @@ async fn cancelled_meetings_take_no_check_ins_and_observers_none_at_all() {
 #[actix_web::test]
 async fn online_participants_are_counted_against_the_platform_maximum() {
     let app = spawn_app().await;
-    let election = current_election(&app).await;
-    let s = setup(&app, election).await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
     let m = app
         .post(
             "/meetings",
@@ -244,20 +190,14 @@ fn report(site: &Value, attendees: i32) -> Value {
 #[actix_web::test]
 async fn a_report_is_filed_after_the_meeting_and_corrections_keep_every_revision() {
     let app = spawn_app().await;
-    let election = current_election(&app).await;
-    let s = setup(&app, election).await;
-    let m = meeting(&app, &s, s.hall, -180, -60, 80).await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let m = app.meeting_from_now(&s, s.hall, -180, -60, 80).await;
     let id = m["id"].as_str().expect("id");
     let path = format!("/meetings/{id}/attendance-report");
     app.get(&path, &app.admin).await.problem(404, "not_found");
     let filed = app
-        .request(
-            reqwest::Method::PUT,
-            &path,
-            Some(&app.admin),
-            Some(report(&m["sites"][0]["id"], 75)),
-            &[],
-        )
+        .put(&path, &app.admin, report(&m["sites"][0]["id"], 75))
         .await;
     assert_eq!(filed.ok(201)["revision"], 1);
     assert_eq!(filed.body["late"], false);
@@ -265,26 +205,12 @@ async fn a_report_is_filed_after_the_meeting_and_corrections_keep_every_revision
     let held = app.get(&format!("/meetings/{id}"), &app.admin).await;
     assert_eq!(held.ok(200)["status"], "held");
     let again = app
-        .request(
-            reqwest::Method::PUT,
-            &path,
-            Some(&app.admin),
-            Some(report(&m["sites"][0]["id"], 70)),
-            &[],
-        )
+        .put(&path, &app.admin, report(&m["sites"][0]["id"], 70))
         .await;
     again.problem(409, "report_exists");
     let mut correction = report(&m["sites"][0]["id"], 70);
     correction["correction_reason"] = json!("Tổ thư ký đếm trùng 5 lượt");
-    let corrected = app
-        .request(
-            reqwest::Method::PUT,
-            &path,
-            Some(&app.admin),
-            Some(correction),
-            &[],
-        )
-        .await;
+    let corrected = app.put(&path, &app.admin, correction).await;
     assert_eq!(corrected.ok(200)["revision"], 2);
     let read = app.get(&path, &app.admin).await;
     assert_eq!(read.ok(200)["current"]["attendees"], 70);
@@ -306,21 +232,17 @@ async fn a_report_is_filed_after_the_meeting_and_corrections_keep_every_revision
 #[actix_web::test]
 async fn reports_are_late_past_the_deadline() {
     let app = spawn_app().await;
-    let election = current_election(&app).await;
-    let s = setup(&app, election).await;
-    let m = meeting(&app, &s, s.hall, -30 * 60, -26 * 60, 80).await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let m = app
+        .meeting_from_now(&s, s.hall, -30 * 60, -26 * 60, 80)
+        .await;
     let path = format!(
         "/meetings/{}/attendance-report",
         m["id"].as_str().expect("id")
     );
     let filed = app
-        .request(
-            reqwest::Method::PUT,
-            &path,
-            Some(&app.admin),
-            Some(report(&m["sites"][0]["id"], 40)),
-            &[],
-        )
+        .put(&path, &app.admin, report(&m["sites"][0]["id"], 40))
         .await;
     assert_eq!(filed.ok(201)["late"], true);
 }
@@ -328,42 +250,42 @@ async fn reports_are_late_past_the_deadline() {
 #[actix_web::test]
 async fn reports_are_checked_against_the_meeting() {
     let app = spawn_app().await;
-    let election = current_election(&app).await;
-    let s = setup(&app, election).await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
     let second = app
         .venue(s.tree.commune, "Nhà văn hóa thôn 5", 100, None, "indoor")
         .await;
-    let future = meeting(&app, &s, s.hall, 24 * 60, 25 * 60, 50).await;
-    put_report(&app, &future, report(&future["sites"][0]["id"], 10))
+    let future = app.meeting_from_now(&s, s.hall, 24 * 60, 25 * 60, 50).await;
+    app.put_report(&future, report(&future["sites"][0]["id"], 10))
         .await
         .problem(422, "meeting_not_ended");
-    let past = meeting(&app, &s, second, -300, -240, 50).await;
+    let past = app.meeting_from_now(&s, second, -300, -240, 50).await;
     let site = past["sites"][0]["id"].clone();
-    let wrong_sum = put_report(
-        &app,
-        &past,
-        json!({"attendees": 60, "sites": [{"site_id": site, "attendees": 50}]}),
-    )
-    .await;
+    let wrong_sum = app
+        .put_report(
+            &past,
+            json!({"attendees": 60, "sites": [{"site_id": site, "attendees": 50}]}),
+        )
+        .await;
     assert_eq!(wrong_sum.invalid_fields(), vec!["attendees"]);
-    let missing_site = put_report(&app, &past, json!({"attendees": 0, "sites": []})).await;
+    let missing_site = app
+        .put_report(&past, json!({"attendees": 0, "sites": []}))
+        .await;
     assert_eq!(missing_site.invalid_fields(), vec!["sites"]);
-    put_report(
-        &app,
+    app.put_report(
         &past,
         json!({"attendees": 101, "sites": [{"site_id": site, "attendees": 101}]}),
     )
     .await
     .problem(422, "attendance_exceeds_capacity");
-    put_report(
-        &app,
+    app.put_report(
         &past,
         json!({"attendees": 5, "sites": [{"site_id": site, "attendees": 5}], "opinions_count": 1,
                        "opinions": [{"topic": "a"}, {"topic": "b"}]}),
     )
     .await
     .problem(422, "validation_failed");
-    put_report(&app, &past, json!({"attendees": "many"}))
+    app.put_report(&past, json!({"attendees": "many"}))
         .await
         .problem(400, "bad_request");
     let id = past["id"].as_str().expect("id");
@@ -374,7 +296,7 @@ async fn reports_are_checked_against_the_meeting() {
     )
     .await
     .ok(200);
-    put_report(&app, &past, report(&site, 5))
+    app.put_report(&past, report(&site, 5))
         .await
         .problem(409, "meeting_cancelled");
 }
@@ -382,10 +304,10 @@ async fn reports_are_checked_against_the_meeting() {
 #[actix_web::test]
 async fn people_may_leave_a_room_whose_capacity_a_new_rule_lowered_below_them() {
     let app = spawn_app().await;
-    let election = current_election(&app).await;
-    let s = setup(&app, election).await;
-    let m = meeting(&app, &s, s.hall, 30, 150, 20).await;
-    assert_eq!(checkin(&app, &m, 10).await.ok(200)["present"], 10);
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let m = app.meeting_from_now(&s, s.hall, 30, 150, 20).await;
+    assert_eq!(app.check_in(&m, 10).await.ok(200)["present"], 10);
     app.post(
         "/health-rules",
         &app.admin,
@@ -393,8 +315,188 @@ async fn people_may_leave_a_room_whose_capacity_a_new_rule_lowered_below_them() 
     )
     .await
     .ok(201);
-    checkin(&app, &m, 1).await.problem(409, "capacity_reached");
-    let left = checkin(&app, &m, -1).await;
+    app.check_in(&m, 1).await.problem(409, "capacity_reached");
+    let left = app.check_in(&m, -1).await;
     assert_eq!(left.ok(200)["present"], 9);
     assert_eq!(left.body["capacity"], 5);
+}
+
+#[actix_web::test]
+async fn ten_first_filings_of_one_report_at_once_file_one_revision() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let m = app.meeting_from_now(&s, s.hall, -180, -60, 80).await;
+    app.warm_pool().await;
+    let site = m["sites"][0]["id"].clone();
+    let answers = join_all((0..10).map(|i| app.put_report(&m, report(&site, 60 + i)))).await;
+    let filed: Vec<_> = answers.iter().filter(|a| a.status == 201).collect();
+    assert_eq!(
+        filed.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|a| &a.text).collect::<Vec<_>>()
+    );
+    for refused in answers.iter().filter(|a| a.status != 201) {
+        refused.problem(409, "report_exists");
+    }
+    let id = m["id"].as_str().expect("id");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM attendance_reports WHERE meeting_id = '{id}'"
+        )),
+        1
+    );
+    let current = app
+        .get(&format!("/meetings/{id}/attendance-report"), &app.admin)
+        .await;
+    assert_eq!(current.ok(200)["current"]["revision"], 1);
+    assert_eq!(
+        current.body["current"]["attendees"],
+        filed[0].body["attendees"]
+    );
+    assert_eq!(current.body["revisions"], json!([]));
+}
+
+/// What a burst of check-ins did, each answer checked: accepted ones stay within
+/// `[0, capacity]`, refused arrivals are `capacity_reached`.
+struct Burst {
+    arrived: i64,
+    left: i64,
+    /// The codes of the refused departures.
+    refused_departures: Vec<String>,
+}
+
+fn tally(answers: &[crate::helpers::Answer], counts: &[i32]) -> Burst {
+    let mut burst = Burst {
+        arrived: 0,
+        left: 0,
+        refused_departures: Vec::new(),
+    };
+    for (answer, count) in answers.iter().zip(counts) {
+        if answer.status == 200 {
+            let present = answer.body["present"].as_i64().expect("present");
+            let capacity = answer.body["capacity"].as_i64().expect("capacity");
+            assert!((0..=capacity).contains(&present), "{}", answer.text);
+            if *count > 0 {
+                burst.arrived += 1;
+            } else {
+                burst.left += 1;
+            }
+        } else if *count > 0 {
+            answer.problem(409, "capacity_reached");
+        } else {
+            assert!(answer.status.is_client_error(), "{}", answer.text);
+            let code = answer.body["code"].as_str().unwrap_or_default();
+            burst.refused_departures.push(code.to_owned());
+        }
+    }
+    burst
+}
+
+/// Arrivals and departures, interleaved: as many of each.
+fn both_ways(n: usize, first: i32) -> Vec<i32> {
+    (0..n)
+        .map(|i| if i % 2 == 0 { first } else { -first })
+        .collect()
+}
+
+#[actix_web::test]
+async fn arrivals_and_departures_at_once_near_zero_and_near_capacity_lose_no_one() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let room = app
+        .venue(s.tree.commune, "Phòng họp 10 chỗ", 10, None, "indoor")
+        .await;
+    let m = app.meeting_from_now(&s, room, -10, 120, 10).await;
+    app.warm_pool().await;
+    let site = m["sites"][0]["id"].as_str().expect("site").to_owned();
+    let counter = |field: &str| {
+        app.count(&format!(
+            "SELECT {field}::bigint AS n FROM meeting_sites WHERE id = '{site}'"
+        ))
+    };
+    // Around 0: into an empty room, departures first.
+    let counts = both_ways(40, -1);
+    let burst = tally(
+        &join_all(counts.iter().map(|c| app.check_in(&m, *c))).await,
+        &counts,
+    );
+    assert_eq!(counter("present"), burst.arrived - burst.left);
+    assert_eq!(counter("admitted"), burst.arrived);
+    // Around capacity: one seat short, arrivals first.
+    let fill = 9 - counter("present") as i32;
+    if fill != 0 {
+        app.check_in(&m, fill).await.ok(200);
+    }
+    let admitted = counter("admitted");
+    let counts = both_ways(40, 1);
+    let burst = tally(
+        &join_all(counts.iter().map(|c| app.check_in(&m, *c))).await,
+        &counts,
+    );
+    assert!(burst.arrived >= 1, "the free seat was taken");
+    assert_eq!(counter("present"), 9 + burst.arrived - burst.left);
+    assert_eq!(counter("admitted"), admitted + burst.arrived);
+}
+
+#[actix_web::test]
+async fn a_departure_refused_at_zero_is_never_called_capacity_reached() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let m = app.meeting_from_now(&s, s.hall, -10, 120, 10).await;
+    app.warm_pool().await;
+    let counts = both_ways(40, -1);
+    let burst = tally(
+        &join_all(counts.iter().map(|c| app.check_in(&m, *c))).await,
+        &counts,
+    );
+    assert!(
+        burst
+            .refused_departures
+            .iter()
+            .all(|code| code == "validation_failed"),
+        "{:?}",
+        burst.refused_departures
+    );
+}
+
+#[actix_web::test]
+async fn check_ins_racing_a_rule_that_lowers_capacity_lose_no_one_and_keep_the_rule() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    // Starts in half an hour: check-in is open, and a new rule re-evaluates it.
+    let m = app.meeting_from_now(&s, s.hall, 30, 150, 20).await;
+    let site = m["sites"][0]["id"].as_str().expect("site").to_owned();
+    app.warm_pool().await;
+    let rule =
+        json!({"region_id": s.tree.commune, "effective_from": from_now(-60), "max_attendees": 10});
+    let (answers, ruled) = futures::join!(
+        join_all((0..60).map(|_| app.check_in(&m, 1))),
+        app.post("/health-rules", &app.admin, rule)
+    );
+    ruled.ok(201);
+    let counts = vec![1; answers.len()];
+    let arrived = tally(&answers, &counts).arrived;
+    let row = |field: &str| {
+        app.count(&format!(
+            "SELECT {field}::bigint AS n FROM meeting_sites WHERE id = '{site}'"
+        ))
+    };
+    assert_eq!(row("effective_capacity"), 10, "the rule holds");
+    assert_eq!(
+        row("present"),
+        arrived,
+        "every accepted check-in is counted"
+    );
+    assert_eq!(row("admitted"), arrived);
+    // Those in may stay; from now on the lowered capacity holds.
+    if arrived >= 10 {
+        app.check_in(&m, 1).await.problem(409, "capacity_reached");
+    } else {
+        assert_eq!(app.check_in(&m, 1).await.ok(200)["capacity"], 10);
+    }
 }

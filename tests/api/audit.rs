@@ -1,31 +1,279 @@
-//! `/audit`: every mutation is recorded; only admins read it.
-use voter_meetings::domain::kinds::Role;
+//! `/audit` (SPEC §3 rule 10): every mutation is recorded with who made it and the record
+//! before and after; check-ins are the one exception. Only admins read it.
+use std::collections::BTreeSet;
 
-use crate::helpers::spawn_app;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{from_now, spawn_app, uuid_of, Role, TestApp};
+
+/// Every route that changes something, as `(METHOD, path)` of the OpenAPI document; the
+/// walk below takes each of them once.
+const MUTATIONS: &[(&str, &str)] = &[
+    ("POST", "/api/v1/tokens"),
+    ("POST", "/api/v1/regions"),
+    ("POST", "/api/v1/elections"),
+    ("POST", "/api/v1/elections/{id}/electoral-units"),
+    ("POST", "/api/v1/electoral-units/{id}/candidates"),
+    ("PATCH", "/api/v1/candidates/{id}"),
+    ("POST", "/api/v1/venues"),
+    ("PATCH", "/api/v1/venues/{id}"),
+    ("POST", "/api/v1/health-rules"),
+    ("PATCH", "/api/v1/health-rules/{id}"),
+    ("POST", "/api/v1/meetings"),
+    ("PATCH", "/api/v1/meetings/{id}"),
+    ("POST", "/api/v1/meetings/{id}/cancel"),
+    ("POST", "/api/v1/meetings/{id}/checkins"),
+    ("PUT", "/api/v1/meetings/{id}/attendance-report"),
+    ("POST", "/api/v1/candidates/{id}/schedule-email"),
+    ("POST", "/api/v1/elections/{id}/schedule-emails"),
+];
+
+/// Audits the walk: each entry it expects, checked as it comes.
+struct Trail<'a> {
+    app: &'a TestApp,
+    actor: Value,
+    walked: BTreeSet<(&'static str, &'static str)>,
+}
+
+impl Trail<'_> {
+    /// The newest entry about `entity` must be `action` on `entity_type` by the admin, at
+    /// a time; a creation has no `before`, a change has both sides and they differ.
+    async fn expect(
+        &mut self,
+        route: (&'static str, &'static str),
+        entity: Uuid,
+        entity_type: &str,
+        action: &str,
+    ) -> Value {
+        self.walked.insert(route);
+        let audit = self
+            .app
+            .get(
+                &format!("/audit?entity_id={entity}&limit=500"),
+                &self.app.admin,
+            )
+            .await;
+        let entries = audit.ok(200)["items"].as_array().expect("items").clone();
+        let entry = entries
+            .last()
+            .unwrap_or_else(|| panic!("{route:?}: no audit entry for {entity}"))
+            .clone();
+        let what = format!("{route:?}: {entry}");
+        assert_eq!(entry["action"], action, "{what}");
+        assert_eq!(entry["entity_type"], entity_type, "{what}");
+        assert_eq!(entry["actor_id"], self.actor, "{what}");
+        assert_eq!(entry["actor_name"], "test admin", "{what}");
+        assert!(entry["at"].is_string(), "{what}");
+        assert!(entry["after"].is_object(), "{what}");
+        if action == "update" || action == "cancel" {
+            assert!(entry["before"].is_object(), "{what}");
+            assert_ne!(entry["before"], entry["after"], "{what}");
+        } else {
+            assert!(entry["before"].is_null(), "{what}");
+        }
+        if action == "create" {
+            assert_eq!(entry["after"]["id"], entity.to_string(), "{what}");
+        }
+        entry
+    }
+}
 
 #[actix_web::test]
-async fn every_creation_is_audited_with_its_actor() {
+async fn every_mutating_route_is_audited_with_its_actor_and_both_sides() {
     let app = spawn_app().await;
-    let tree = app.tree().await;
-    let election = app.election().await;
-    let unit = app
-        .unit(election, tree.province, "national_assembly", "Đơn vị số 1")
+    let me = app.get("/me", &app.admin).await;
+    let mut trail = Trail {
+        app: &app,
+        actor: me.ok(200)["id"].clone(),
+        walked: BTreeSet::new(),
+    };
+    let admin = app.admin.clone();
+
+    let province = app.region("Tỉnh Hà Tĩnh", "province", None).await;
+    trail
+        .expect(MUTATIONS[1], province, "region", "create")
         .await;
-    let candidate = app.candidate(unit, "Phạm Văn D", "d@example.vn").await;
-    for (id, entity) in [
-        (tree.commune, "region"),
-        (election, "election"),
-        (unit, "electoral_unit"),
-        (candidate, "candidate"),
-    ] {
-        let audit = app.get(&format!("/audit?entity_id={id}"), &app.admin).await;
-        let items = audit.ok(200)["items"].as_array().expect("items").clone();
-        assert_eq!(items.len(), 1, "{entity}");
-        assert_eq!(items[0]["entity_type"], entity);
-        assert_eq!(items[0]["action"], "create");
-        assert_eq!(items[0]["after"]["id"], id.to_string());
-        assert!(items[0]["before"].is_null());
+    let commune = {
+        let district = app.region("Huyện Kỳ Anh", "district", Some(province)).await;
+        app.region("Xã Kỳ Đồng", "commune", Some(district)).await
+    };
+    let token = app
+        .post(
+            "/tokens",
+            &admin,
+            json!({"name": "Tổ chức xã", "role": "organizer", "region_id": commune}),
+        )
+        .await;
+    let entry = trail
+        .expect(MUTATIONS[0], token.id(), "token", "create")
+        .await;
+    let secret = token.body["token"].as_str().expect("token");
+    assert!(!entry.to_string().contains(&secret[3..]), "{entry}");
+
+    let election = app.current_election().await;
+    trail
+        .expect(MUTATIONS[2], election, "election", "create")
+        .await;
+    let unit = app
+        .unit(election, commune, "commune_council", "Đơn vị số 1")
+        .await;
+    trail
+        .expect(MUTATIONS[3], unit, "electoral_unit", "create")
+        .await;
+    let an = app.candidate(unit, "Nguyễn Văn An", "an@example.vn").await;
+    let binh = app
+        .candidate(unit, "Trần Thị Bình", "binh@example.vn")
+        .await;
+    trail
+        .expect(MUTATIONS[4], binh, "candidate", "create")
+        .await;
+    app.patch(
+        &format!("/candidates/{binh}"),
+        &admin,
+        json!({"locale": "en"}),
+    )
+    .await
+    .ok(200);
+    let entry = trail
+        .expect(MUTATIONS[5], binh, "candidate", "update")
+        .await;
+    assert_eq!(
+        (&entry["before"]["locale"], &entry["after"]["locale"]),
+        (&json!("vi"), &json!("en"))
+    );
+
+    let hall = app
+        .venue(commune, "Hội trường xã", 100, None, "indoor")
+        .await;
+    trail.expect(MUTATIONS[6], hall, "venue", "create").await;
+    app.patch(&format!("/venues/{hall}"), &admin, json!({"capacity": 90}))
+        .await
+        .ok(200);
+    trail.expect(MUTATIONS[7], hall, "venue", "update").await;
+    let rule = app
+        .post(
+            "/health-rules",
+            &admin,
+            json!({"region_id": province, "effective_from": from_now(-60), "max_attendees": 500}),
+        )
+        .await;
+    let rule = uuid_of(&rule.ok(201)["rule"]["id"]);
+    trail
+        .expect(MUTATIONS[8], rule, "health_rule", "create")
+        .await;
+    app.patch(
+        &format!("/health-rules/{rule}"),
+        &admin,
+        json!({"max_attendees": 400}),
+    )
+    .await
+    .ok(200);
+    trail
+        .expect(MUTATIONS[9], rule, "health_rule", "update")
+        .await;
+
+    let plan = |start: i64, end: i64| {
+        json!({"election_id": election, "electoral_unit_ids": [unit], "format": "in_person",
+               "starts_at": from_now(start), "ends_at": from_now(end),
+               "sites": [{"venue_id": hall, "expected_attendees": 50}]})
+    };
+    let now_on = app.post("/meetings", &admin, plan(-10, 120)).await;
+    let now_on = now_on.ok(201).clone();
+    let meeting = uuid_of(&now_on["id"]);
+    trail
+        .expect(MUTATIONS[10], meeting, "meeting", "create")
+        .await;
+    app.request(
+        reqwest::Method::PATCH,
+        &format!("/meetings/{meeting}"),
+        Some(&admin),
+        Some(json!({"title": "Hội nghị tiếp xúc cử tri xã Kỳ Đồng"})),
+        &[("If-Match", "*")],
+    )
+    .await
+    .ok(200);
+    trail
+        .expect(MUTATIONS[11], meeting, "meeting", "update")
+        .await;
+    // Check-ins are counters, not audited one by one.
+    let before = app
+        .get(&format!("/audit?entity_id={meeting}&limit=500"), &admin)
+        .await;
+    app.check_in(&now_on, 3).await.ok(200);
+    trail.walked.insert(MUTATIONS[13]);
+    let after = app
+        .get(&format!("/audit?entity_id={meeting}&limit=500"), &admin)
+        .await;
+    assert_eq!(after.ok(200)["items"], before.ok(200)["items"]);
+    app.post(
+        &format!("/meetings/{meeting}/cancel"),
+        &admin,
+        json!({"reason": "Mưa bão"}),
+    )
+    .await
+    .ok(200);
+    trail
+        .expect(MUTATIONS[12], meeting, "meeting", "cancel")
+        .await;
+
+    let held = app.post("/meetings", &admin, plan(-300, -240)).await;
+    let held = held.ok(201).clone();
+    let site = held["sites"][0]["id"].clone();
+    app.put_report(
+        &held,
+        json!({"attendees": 40, "sites": [{"site_id": site, "attendees": 40}]}),
+    )
+    .await
+    .ok(201);
+    trail
+        .expect(
+            MUTATIONS[14],
+            uuid_of(&held["id"]),
+            "attendance_report",
+            "file_report",
+        )
+        .await;
+
+    app.post(
+        &format!("/candidates/{an}/schedule-email"),
+        &admin,
+        json!(null),
+    )
+    .await
+    .ok(202);
+    trail
+        .expect(MUTATIONS[15], an, "candidate", "queue_schedule_email")
+        .await;
+    app.post(
+        &format!("/elections/{election}/schedule-emails"),
+        &admin,
+        json!(null),
+    )
+    .await
+    .ok(202);
+    trail
+        .expect(MUTATIONS[16], election, "election", "queue_schedule_emails")
+        .await;
+
+    let walked: BTreeSet<_> = trail.walked.iter().copied().collect();
+    let listed: BTreeSet<_> = MUTATIONS.iter().copied().collect();
+    assert_eq!(walked, listed, "every listed route was walked");
+    // And the list is every route that is not a read: the served document says which.
+    let doc = app.get("/openapi.json", &admin).await;
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc.ok(200)["paths"].as_object().expect("paths") {
+        for method in ["post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
     }
+    let listed: BTreeSet<(String, String)> = MUTATIONS
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(listed, documented);
 }
 
 #[actix_web::test]

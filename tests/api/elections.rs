@@ -1,8 +1,7 @@
 //! `/elections`, electoral units and candidates.
 use serde_json::json;
-use voter_meetings::domain::kinds::Role;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, Role};
 
 #[actix_web::test]
 async fn an_election_reports_its_campaign_window() {

@@ -1,10 +1,8 @@
 //! `/health-rules`: validation, and re-evaluation of planned meetings (SPEC §3 rule 8).
 use reqwest::Method;
 use serde_json::json;
-use voter_meetings::domain::kinds::Role;
 
-use crate::helpers::spawn_app;
-use crate::meetings::setup;
+use crate::helpers::{spawn_app, Role};
 
 #[actix_web::test]
 async fn rules_are_validated() {
@@ -37,12 +35,39 @@ async fn rules_are_validated() {
             "min_area_per_person_m2"
         ]
     );
-    let ban = app
-        .post("/health-rules", &app.admin, json!({"region_id": tree.province, "effective_from": "2021-05-01T00:00:00+07:00", "in_person_allowed": false}))
+    // With a meeting to come in the province, that neither rule reaches.
+    let election = app.future_election().await;
+    let unit = app
+        .unit(election, tree.province, "national_assembly", "Đơn vị số 1")
         .await;
-    assert_eq!(ban.ok(201)["rule"]["applies_to"], "any");
-    assert_eq!(ban.body["rule"]["combine"], "min");
-    assert_eq!(ban.body["affected_meetings"], json!([]));
+    app.candidate(unit, "Nguyễn Văn An", "an@example.vn").await;
+    let hall = app
+        .venue(tree.commune, "Hội trường xã", 100, None, "indoor")
+        .await;
+    let meeting = app
+        .post(
+            "/meetings",
+            &app.admin,
+            json!({"election_id": election, "electoral_unit_ids": [unit], "format": "in_person",
+                   "starts_at": "2031-05-10T08:00:00+07:00", "ends_at": "2031-05-10T10:00:00+07:00",
+                   "sites": [{"venue_id": hall, "expected_attendees": 80}]}),
+        )
+        .await
+        .id();
+    let outdoor_ban = app
+        .post("/health-rules", &app.admin, json!({"region_id": tree.province, "effective_from": "2031-05-01T00:00:00+07:00",
+                                                  "in_person_allowed": false, "applies_to": "outdoor"}))
+        .await;
+    assert_eq!(outdoor_ban.ok(201)["affected_meetings"], json!([]));
+    let defaults = app
+        .post("/health-rules", &app.admin, json!({"region_id": tree.province, "effective_from": "2031-05-01T00:00:00+07:00", "max_attendees": 90}))
+        .await;
+    assert_eq!(defaults.ok(201)["rule"]["applies_to"], "any");
+    assert_eq!(defaults.body["rule"]["combine"], "min");
+    assert_eq!(defaults.body["affected_meetings"], json!([]));
+    let m = app.get(&format!("/meetings/{meeting}"), &app.admin).await;
+    assert_eq!(m.ok(200)["needs_attention"], false);
+    assert_eq!(m.body["sites"][0]["effective_capacity"], 90);
     let observer = app.token(Role::Observer, None);
     app.post("/health-rules", &observer, json!({"region_id": tree.province, "effective_from": "2021-05-01T00:00:00+07:00", "max_attendees": 1}))
         .await
@@ -53,7 +78,7 @@ async fn rules_are_validated() {
 async fn a_tightened_rule_flags_future_meetings_and_fixing_them_clears_the_flag() {
     let app = spawn_app().await;
     let election = app.future_election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let created = app
         .post(
             "/meetings",
@@ -108,7 +133,7 @@ async fn a_tightened_rule_flags_future_meetings_and_fixing_them_clears_the_flag(
 async fn relaxing_a_rule_clears_the_flag_and_a_ban_flags_in_person_meetings() {
     let app = spawn_app().await;
     let election = app.future_election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let id = app
         .post(
             "/meetings",
@@ -161,7 +186,7 @@ async fn relaxing_a_rule_clears_the_flag_and_a_ban_flags_in_person_meetings() {
 async fn moving_a_flagged_meeting_online_clears_the_flag() {
     let app = spawn_app().await;
     let election = app.future_election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let created = app
         .post(
             "/meetings",
@@ -201,7 +226,7 @@ async fn moving_a_flagged_meeting_online_clears_the_flag() {
 async fn a_venue_losing_seats_flags_its_meetings() {
     let app = spawn_app().await;
     let election = app.future_election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let id = app
         .post(
             "/meetings",
@@ -231,7 +256,7 @@ async fn a_venue_losing_seats_flags_its_meetings() {
 async fn past_meetings_are_not_re_evaluated() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let id = app
         .post(
             "/meetings",

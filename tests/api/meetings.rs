@@ -3,71 +3,11 @@ use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::domain::kinds::Role;
 
-use crate::helpers::{spawn_app, TestApp, Tree};
+use diesel::result::DatabaseErrorKind;
+use diesel::RunQueryDsl;
 
-/// A province with a National Assembly unit of three candidates and a hall for 100 (120 m²).
-pub struct Setup {
-    pub tree: Tree,
-    pub election: Uuid,
-    pub unit: Uuid,
-    pub candidates: Vec<Uuid>,
-    pub hall: Uuid,
-}
-
-pub async fn setup(app: &TestApp, election: Uuid) -> Setup {
-    let tree = app.tree().await;
-    let unit = app
-        .unit(
-            election,
-            tree.province,
-            "national_assembly",
-            "Đơn vị bầu cử số 1",
-        )
-        .await;
-    let mut candidates = Vec::new();
-    for (i, name) in ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường"]
-        .iter()
-        .enumerate()
-    {
-        candidates.push(
-            app.candidate(unit, name, &format!("ung-vien-{i}@example.vn"))
-                .await,
-        );
-    }
-    let hall = app
-        .venue(
-            tree.commune,
-            "Hội trường UBND xã Kỳ Đồng",
-            100,
-            Some(120.0),
-            "indoor",
-        )
-        .await;
-    Setup {
-        tree,
-        election,
-        unit,
-        candidates,
-        hall,
-    }
-}
-
-impl Setup {
-    pub fn in_person(&self, venue: Uuid, starts_at: &str, ends_at: &str, expected: i32) -> Value {
-        json!({
-            "election_id": self.election,
-            "electoral_unit_ids": [self.unit],
-            "format": "in_person",
-            "title": "Tiếp xúc cử tri xã Kỳ Đồng",
-            "chair": {"name": "Phạm Văn Đức", "role": "Chủ tịch UBMTTQ tỉnh"},
-            "starts_at": starts_at,
-            "ends_at": ends_at,
-            "sites": [{"venue_id": venue, "expected_attendees": expected}]
-        })
-    }
-}
+use crate::helpers::{spawn_app, spawn_app_with, Role, TestApp};
 
 fn ids(v: &Value, field: &str) -> Vec<String> {
     let mut out: Vec<String> = v[field]
@@ -84,7 +24,7 @@ fn ids(v: &Value, field: &str) -> Vec<String> {
 async fn a_meeting_is_planned_with_every_active_candidate_by_default() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     app.patch(
         &format!("/candidates/{}", s.candidates[2]),
         &app.admin,
@@ -127,7 +67,7 @@ async fn a_meeting_is_planned_with_every_active_candidate_by_default() {
 async fn meetings_must_lie_inside_the_campaign_window() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     for (start, end) in [
         ("2021-04-26T20:00:00+07:00", "2021-04-26T22:00:00+07:00"),
         ("2021-05-22T06:00:00+07:00", "2021-05-22T08:00:00+07:00"),
@@ -159,7 +99,7 @@ async fn meetings_must_lie_inside_the_campaign_window() {
 async fn twenty_concurrent_plans_for_one_candidate_at_one_time_book_exactly_one() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let mut bodies = Vec::new();
     for i in 0..20 {
         let venue = app
@@ -180,6 +120,7 @@ async fn twenty_concurrent_plans_for_one_candidate_at_one_time_book_exactly_one(
         body["candidate_ids"] = json!([s.candidates[0]]);
         bodies.push(body);
     }
+    app.warm_pool().await;
     let answers = join_all(
         bodies
             .into_iter()
@@ -201,13 +142,25 @@ async fn twenty_concurrent_plans_for_one_candidate_at_one_time_book_exactly_one(
         assert_eq!(p["conflicting_meeting_id"], winner.to_string());
         assert_eq!(p["candidate_id"], s.candidates[0].to_string());
     }
+    // What the database holds: one meeting, one active booking, and no refused plan left
+    // half-written.
+    assert_eq!(app.count("SELECT count(*) AS n FROM meetings"), 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM meeting_candidates WHERE candidate_id = '{}' AND active",
+            s.candidates[0]
+        )),
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM meeting_sites"), 1);
+    assert_eq!(app.double_bookings(), (0, 0));
 }
 
 #[actix_web::test]
 async fn twenty_concurrent_plans_for_one_venue_at_one_time_book_exactly_one() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let mut bodies = Vec::new();
     for i in 0..20 {
         let unit = app
@@ -231,6 +184,7 @@ async fn twenty_concurrent_plans_for_one_venue_at_one_time_book_exactly_one() {
         body["candidate_ids"] = json!([c]);
         bodies.push(body);
     }
+    app.warm_pool().await;
     let answers = join_all(
         bodies
             .into_iter()
@@ -244,13 +198,86 @@ async fn twenty_concurrent_plans_for_one_venue_at_one_time_book_exactly_one() {
         assert_eq!(p["conflicting_meeting_id"], winner.to_string());
         assert_eq!(p["venue_id"], s.hall.to_string());
     }
+    assert_eq!(app.count("SELECT count(*) AS n FROM meetings"), 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM meeting_sites WHERE venue_id = '{}' AND active",
+            s.hall
+        )),
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM meeting_candidates"), 1);
+    assert_eq!(app.double_bookings(), (0, 0));
+}
+
+#[actix_web::test]
+async fn ten_meetings_rescheduled_into_one_slot_at_once_move_exactly_one() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = app.setup(election).await;
+    let mut ids = Vec::new();
+    for day in 10..20 {
+        let venue = app
+            .venue(
+                s.tree.commune,
+                &format!("Điểm họp {day}"),
+                100,
+                None,
+                "indoor",
+            )
+            .await;
+        let mut body = s.in_person(
+            venue,
+            &format!("2021-05-{day}T08:00:00+07:00"),
+            &format!("2021-05-{day}T10:00:00+07:00"),
+            50,
+        );
+        body["candidate_ids"] = json!([s.candidates[0]]);
+        ids.push(app.post("/meetings", &app.admin, body).await.id());
+    }
+    app.warm_pool().await;
+    let slot =
+        json!({"starts_at": "2021-05-21T08:00:00+07:00", "ends_at": "2021-05-21T10:00:00+07:00"});
+    let paths: Vec<String> = ids.iter().map(|id| format!("/meetings/{id}")).collect();
+    let answers = join_all(paths.iter().map(|path| {
+        app.request(
+            Method::PATCH,
+            path,
+            Some(&app.admin),
+            Some(slot.clone()),
+            &[("If-Match", "\"1\"")],
+        )
+    }))
+    .await;
+    let moved: Vec<_> = answers.iter().filter(|a| a.status == 200).collect();
+    assert_eq!(
+        moved.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|a| &a.text).collect::<Vec<_>>()
+    );
+    let winner = moved[0].id();
+    for refused in answers.iter().filter(|a| a.status != 200) {
+        let p = refused.problem(409, "candidate_conflict");
+        assert_eq!(p["conflicting_meeting_id"], winner.to_string());
+    }
+    assert_eq!(app.double_bookings(), (0, 0));
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM meetings WHERE starts_at = '2021-05-21T01:00:00Z'"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM meetings WHERE version = 1"),
+        9,
+        "the refused reschedules changed nothing"
+    );
 }
 
 #[actix_web::test]
 async fn the_travel_buffer_separates_a_candidates_meetings() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let second = app
         .venue(
             s.tree.commune,
@@ -321,9 +348,9 @@ async fn the_travel_buffer_separates_a_candidates_meetings() {
 
 #[actix_web::test]
 async fn the_travel_buffer_is_configurable() {
-    let app = crate::helpers::spawn_app_with(|s| s.scheduling.travel_buffer_minutes = 5).await;
+    let app = spawn_app_with(|s| s.scheduling.travel_buffer_minutes = 5).await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let second = app
         .venue(
             s.tree.commune,
@@ -333,18 +360,37 @@ async fn the_travel_buffer_is_configurable() {
             "indoor",
         )
         .await;
-    app.post(
-        "/meetings",
-        &app.admin,
-        s.in_person(
-            s.hall,
-            "2021-05-12T08:00:00+07:00",
-            "2021-05-12T10:00:00+07:00",
-            50,
-        ),
-    )
-    .await
-    .ok(201);
+    let first = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-12T08:00:00+07:00",
+                "2021-05-12T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await
+        .id();
+    // 3 minutes after the end: inside a 5-minute buffer (a buffer of 0 would allow it).
+    let too_soon = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                second,
+                "2021-05-12T10:03:00+07:00",
+                "2021-05-12T11:00:00+07:00",
+                50,
+            ),
+        )
+        .await;
+    assert_eq!(
+        too_soon.problem(409, "candidate_conflict")["conflicting_meeting_id"],
+        first.to_string()
+    );
+    // 10 minutes after: outside the 5 minutes (the default 30 would refuse it).
     app.post(
         "/meetings",
         &app.admin,
@@ -359,11 +405,119 @@ async fn the_travel_buffer_is_configurable() {
     .ok(201);
 }
 
+/// The outcome of one statement against the booking tables.
+fn booking(app: &TestApp, sql: &str) -> Result<(), (DatabaseErrorKind, Option<String>)> {
+    diesel::sql_query(sql)
+        .execute(&mut app.conn())
+        .map(|_| ())
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(kind, info) => {
+                (kind, info.constraint_name().map(str::to_owned))
+            }
+            other => panic!("{sql}: {other}"),
+        })
+}
+
+#[actix_web::test]
+async fn the_exclusion_constraints_refuse_overlapping_active_bookings_only() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = app.setup(election).await;
+    let other_hall = app
+        .venue(s.tree.commune, "Nhà văn hóa thôn 8", 100, None, "indoor")
+        .await;
+    let first = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-10T08:00:00+07:00",
+                "2021-05-10T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await
+        .id();
+    let second = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                other_hall,
+                "2021-05-11T08:00:00+07:00",
+                "2021-05-11T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await
+        .id();
+    let candidate = s.candidates[0];
+    let busy_of_first = format!(
+        "(SELECT busy FROM meeting_candidates WHERE meeting_id = '{first}' AND candidate_id = '{candidate}')"
+    );
+    let move_candidate = |range: &str| {
+        format!(
+            "UPDATE meeting_candidates SET busy = {range} \
+             WHERE meeting_id = '{second}' AND candidate_id = '{candidate}'"
+        )
+    };
+    let clash = Err((
+        DatabaseErrorKind::ExclusionViolation,
+        Some("meeting_candidates_no_overlap".to_owned()),
+    ));
+    // Overlapping the first meeting's busy range, by one minute at its end, or touching it.
+    assert_eq!(booking(&app, &move_candidate(&busy_of_first)), clash);
+    let last_minute = "tstzrange('2021-05-10T03:29:00Z', '2021-05-10T05:00:00Z')";
+    assert_eq!(booking(&app, &move_candidate(last_minute)), clash);
+    let touching = "tstzrange('2021-05-10T03:30:00Z', '2021-05-10T05:00:00Z')";
+    assert_eq!(booking(&app, &move_candidate(touching)), Ok(()));
+    // Each of the first meeting's candidates is held; an inactive booking holds nobody.
+    let other = format!(
+        "UPDATE meeting_candidates SET busy = {busy_of_first} \
+         WHERE meeting_id = '{second}' AND candidate_id = '{}'",
+        s.candidates[1]
+    );
+    assert_eq!(booking(&app, &other), clash);
+    booking(
+        &app,
+        &format!("UPDATE meeting_candidates SET active = false WHERE meeting_id = '{first}'"),
+    )
+    .expect("release the first meeting's candidates");
+    assert_eq!(booking(&app, &move_candidate(&busy_of_first)), Ok(()));
+    // A row that becomes active again over a taken range is refused too.
+    assert_eq!(
+        booking(
+            &app,
+            &format!("UPDATE meeting_candidates SET active = true WHERE meeting_id = '{first}'"),
+        ),
+        clash
+    );
+
+    let venue_clash = Err((
+        DatabaseErrorKind::ExclusionViolation,
+        Some("meeting_sites_no_overlap".to_owned()),
+    ));
+    let move_site = format!(
+        "UPDATE meeting_sites SET venue_id = '{}', \
+                during = (SELECT during FROM meeting_sites WHERE meeting_id = '{first}') \
+         WHERE meeting_id = '{second}'",
+        s.hall
+    );
+    assert_eq!(booking(&app, &move_site), venue_clash);
+    booking(
+        &app,
+        &format!("UPDATE meeting_sites SET active = false WHERE meeting_id = '{first}'"),
+    )
+    .expect("release the first meeting's site");
+    assert_eq!(booking(&app, &move_site), Ok(()));
+}
+
 #[actix_web::test]
 async fn cancelled_meetings_free_their_candidates_and_venue() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let body = s.in_person(
         s.hall,
         "2021-05-13T08:00:00+07:00",
@@ -404,7 +558,7 @@ async fn cancelled_meetings_free_their_candidates_and_venue() {
 async fn expected_attendees_above_the_effective_capacity_name_the_site_and_binding_rule() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let rule = app
         .post(
             "/health-rules",
@@ -453,7 +607,7 @@ async fn expected_attendees_above_the_effective_capacity_name_the_site_and_bindi
 async fn a_rule_outside_its_period_region_or_setting_does_not_apply() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let other_district = app
         .region("Huyện Cẩm Xuyên", "district", Some(s.tree.province))
         .await;
@@ -500,7 +654,7 @@ async fn a_rule_outside_its_period_region_or_setting_does_not_apply() {
 async fn combine_max_takes_whichever_limit_is_greater() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     // 50% of 100 seats = 50; 120 m² at 4 m² each = 30 → "whichever is greater" = 50.
     let rule = app
         .post(
@@ -553,7 +707,7 @@ async fn combine_max_takes_whichever_limit_is_greater() {
 async fn a_gathering_ban_refuses_in_person_meetings_but_allows_online_ones() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let ban = app
         .post(
             "/health-rules",
@@ -601,7 +755,7 @@ async fn a_gathering_ban_refuses_in_person_meetings_but_allows_online_ones() {
 async fn online_capacity_is_connection_points_plus_the_online_maximum() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let point = app
         .venue(
             s.tree.district,
@@ -638,7 +792,7 @@ async fn online_capacity_is_connection_points_plus_the_online_maximum() {
 async fn malformed_plans_name_every_bad_field_and_create_nothing() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let other = app
         .venue(s.tree.commune, "Sân bóng", 300, None, "outdoor")
         .await;
@@ -709,7 +863,7 @@ async fn malformed_plans_name_every_bad_field_and_create_nothing() {
 async fn joint_meetings_serve_several_units_with_all_their_candidates() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let council = app
         .unit(
             election,
@@ -741,7 +895,7 @@ async fn joint_meetings_serve_several_units_with_all_their_candidates() {
 async fn edits_need_the_current_etag_and_recheck_every_rule() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let created = app
         .post(
             "/meetings",
@@ -831,7 +985,7 @@ async fn edits_need_the_current_etag_and_recheck_every_rule() {
 async fn a_site_keeps_its_id_when_only_its_numbers_change() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let created = app
         .post(
             "/meetings",
@@ -863,7 +1017,7 @@ async fn a_site_keeps_its_id_when_only_its_numbers_change() {
 async fn organizers_plan_at_their_venues_for_their_units_and_those_above_and_observers_never() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let other_commune = app
         .region("Xã Kỳ Trinh", "commune", Some(s.tree.district))
         .await;
@@ -954,7 +1108,7 @@ async fn organizers_plan_at_their_venues_for_their_units_and_those_above_and_obs
 async fn meetings_are_listed_in_start_order_with_filters_and_cursors() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let mut created = Vec::new();
     for day in [14, 12, 10, 13, 11] {
         let venue = app
@@ -1031,7 +1185,7 @@ async fn a_withdrawn_candidate_leaves_future_meetings_but_not_past_ones() {
     let election = app
         .election_with("2021-04-27T00:00:00+07:00", "2031-05-23T07:00:00+07:00")
         .await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let second = app
         .venue(s.tree.commune, "Nhà văn hóa thôn 4", 100, None, "indoor")
         .await;
@@ -1082,7 +1236,7 @@ async fn candidates_hear_of_upcoming_meetings_but_not_of_back_filled_ones() {
     let election = app
         .election_with("2021-04-27T00:00:00+07:00", "2031-05-23T07:00:00+07:00")
         .await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let second = app
         .venue(s.tree.commune, "Nhà văn hóa thôn 6", 100, None, "indoor")
         .await;
@@ -1122,13 +1276,14 @@ async fn candidates_hear_of_upcoming_meetings_but_not_of_back_filled_ones() {
 async fn twenty_identical_plans_at_once_book_one_and_refuse_the_rest_cleanly() {
     let app = spawn_app().await;
     let election = app.election().await;
-    let s = setup(&app, election).await;
+    let s = app.setup(election).await;
     let body = s.in_person(
         s.hall,
         "2021-05-14T08:00:00+07:00",
         "2021-05-14T10:00:00+07:00",
         50,
     );
+    app.warm_pool().await;
     let answers = join_all((0..20).map(|_| app.post("/meetings", &app.admin, body.clone()))).await;
     assert_eq!(answers.iter().filter(|a| a.status == 201).count(), 1);
     for refused in answers.iter().filter(|a| a.status != 201) {
@@ -1139,4 +1294,10 @@ async fn twenty_identical_plans_at_once_book_one_and_refuse_the_rest_cleanly() {
             refused.text
         );
     }
+    assert_eq!(app.count("SELECT count(*) AS n FROM meetings"), 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM meeting_candidates WHERE active"),
+        s.candidates.len() as i64
+    );
+    assert_eq!(app.double_bookings(), (0, 0));
 }

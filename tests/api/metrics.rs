@@ -1,11 +1,8 @@
 //! `GET /metrics`: Prometheus text for admin and observer tokens. Several test applications
 //! share the process's one recorder, so figures are checked as lower bounds.
 use reqwest::Method;
-use voter_meetings::domain::kinds::Role;
 
-use crate::attendance::{current_election, meeting};
-use crate::helpers::{spawn_app, Answer, TestApp};
-use crate::meetings::setup;
+use crate::helpers::{spawn_app, Answer, Role, TestApp};
 
 async fn scrape(app: &TestApp, token: Option<&str>) -> Answer {
     app.request(Method::GET, "/metrics", token, None, &[]).await
@@ -108,12 +105,12 @@ async fn requests_are_counted_by_route_pattern_with_pool_and_outbox_gauges() {
 #[actix_web::test]
 async fn check_ins_are_counted_as_accepted_or_by_the_code_that_refused_them() {
     let app = spawn_app().await;
-    let election = current_election(&app).await;
-    let s = setup(&app, election).await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
     let room = app
         .venue(s.tree.commune, "Phòng một chỗ", 1, None, "indoor")
         .await;
-    let m = meeting(&app, &s, room, -10, 120, 1).await;
+    let m = app.meeting_from_now(&s, room, -10, 120, 1).await;
     let path = format!("/meetings/{}/checkins", m["id"].as_str().expect("id"));
     let one = serde_json::json!({"site_id": m["sites"][0]["id"], "count": 1});
     app.post(&path, &app.admin, one.clone()).await.ok(200);

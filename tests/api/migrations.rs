@@ -1,46 +1,82 @@
-//! Every `down.sql` really reverts its `up.sql`.
-use diesel::prelude::*;
+//! Every `down.sql` reverts its `up.sql` exactly, and every `up.sql` applies again to the
+//! same schema: `pg_dump --schema-only` is compared before and after each step, so a
+//! forgotten index, constraint, function or extension shows, not only a forgotten table.
+use std::collections::BTreeSet;
+
 use diesel_migrations::MigrationHarness;
-use voter_meetings::db::MIGRATIONS;
 
-use crate::helpers::spawn_app;
+use crate::helpers::app::MIGRATIONS;
+use crate::helpers::database::{base_template, pg_dump, TestDatabase};
 
-fn user_tables(conn: &mut PgConnection) -> Vec<String> {
-    #[derive(QueryableByName)]
-    struct T {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        name: String,
-    }
-    diesel::sql_query(
-        "SELECT table_name::text AS name FROM information_schema.tables \
-         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' ORDER BY 1",
+/// The database's schema as pg_dump writes it, without what varies from one dump to the
+/// next (comments, session settings, pg_dump's random `\restrict` key) and without diesel's
+/// own bookkeeping table.
+fn schema(database_url: &str) -> Vec<String> {
+    pg_dump(
+        database_url,
+        &[
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--exclude-table=__diesel_schema_migrations",
+        ],
     )
-    .load::<T>(conn)
-    .expect("tables")
-    .into_iter()
-    .map(|t| t.name)
+    .lines()
+    .map(str::trim_end)
+    .filter(|l| {
+        !l.is_empty()
+            && !l.starts_with("--")
+            && !l.starts_with("SET ")
+            && !l.starts_with("SELECT pg_catalog.set_config")
+            && !l.starts_with("\\restrict")
+            && !l.starts_with("\\unrestrict")
+    })
+    .map(str::to_owned)
     .collect()
 }
 
+/// The lines one schema has and the other lacks, for a failure message.
+fn difference(expected: &[String], found: &[String]) -> String {
+    let (e, f): (BTreeSet<&String>, BTreeSet<&String>) =
+        (expected.iter().collect(), found.iter().collect());
+    let missing: Vec<_> = e.difference(&f).collect();
+    let extra: Vec<_> = f.difference(&e).collect();
+    format!("missing: {missing:#?}\nextra: {extra:#?}")
+}
+
 #[actix_web::test]
-async fn migrations_revert_to_nothing_and_apply_again() {
-    let app = spawn_app().await;
-    let mut conn = app.conn();
-    let before = user_tables(&mut conn);
-    assert!(before.contains(&"meetings".to_owned()));
-    conn.revert_all_migrations(MIGRATIONS).expect("revert all");
-    assert_eq!(user_tables(&mut conn), Vec::<String>::new());
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
+async fn each_migration_reverts_to_the_schema_before_it_and_applies_again_identically() {
+    let db = TestDatabase::empty();
+    let mut conn = db.conn();
+    let migrations = conn.pending_migrations(MIGRATIONS).expect("migrations");
+    assert!(migrations.len() >= 5);
+    let mut before = schema(&db.url);
+    for m in &migrations {
+        let name = m.name().to_string();
+        conn.run_migration(m.as_ref())
+            .unwrap_or_else(|e| panic!("up {name}: {e}"));
+        let up = schema(&db.url);
+        assert_ne!(up, before, "{name} changes the schema");
+        conn.revert_migration(m.as_ref())
+            .unwrap_or_else(|e| panic!("down {name}: {e}"));
+        let down = schema(&db.url);
+        assert!(
+            down == before,
+            "down of {name} leaves another schema than before its up:\n{}",
+            difference(&before, &down)
+        );
+        conn.run_migration(m.as_ref())
+            .unwrap_or_else(|e| panic!("up {name} again: {e}"));
+        let again = schema(&db.url);
+        assert!(
+            again == up,
+            "up of {name} applied again gives another schema:\n{}",
+            difference(&up, &again)
+        );
+        before = again;
     }
-    let extensions: N =
-        diesel::sql_query("SELECT count(*) AS n FROM pg_extension WHERE extname = 'btree_gist'")
-            .get_result(&mut conn)
-            .expect("extensions");
-    assert_eq!(extensions.n, 0);
-    conn.run_pending_migrations(MIGRATIONS)
-        .expect("apply again");
-    assert_eq!(user_tables(&mut conn), before);
+    // Step by step, the schema is the one every test runs on (a copy of the template is
+    // dumped: a connection to the template itself would stop other tests cloning it).
+    let migrated = schema(&TestDatabase::clone_of(base_template()).url);
+    assert!(before == migrated, "{}", difference(&migrated, &before));
 }

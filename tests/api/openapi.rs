@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app, Answer, TestApp};
+use crate::helpers::{spawn_app, Answer, Role, TestApp};
 
 /// Every route the service registers, read off the `configure` functions of src/routes/*.rs
 /// and src/metrics.rs. A new route goes here and into docs/openapi.json.
@@ -113,7 +113,7 @@ async fn the_document_is_openapi_3_and_served_to_any_token() {
     app.request(Method::GET, "/openapi.json", None, None, &[])
         .await
         .problem(401, "unauthorized");
-    let observer = app.token(voter_meetings::domain::kinds::Role::Observer, None);
+    let observer = app.token(Role::Observer, None);
     let answer = app.get("/openapi.json", &observer).await;
     let doc = answer.ok(200);
     assert!(answer.content_type().starts_with("application/json"));

@@ -1,8 +1,7 @@
 //! `/regions`: the province > district > commune tree, scope, pagination.
 use serde_json::json;
-use voter_meetings::domain::kinds::Role;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, Role};
 
 #[actix_web::test]
 async fn a_tree_is_built_level_by_level_with_province_ids() {

@@ -1,162 +1,9 @@
 //! `/reports/*`: roll-ups equal hand-computed figures for a multi-level fixture.
-use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
-use voter_meetings::domain::kinds::Role;
 
-use crate::attendance::{current_election, from_now};
-use crate::helpers::{spawn_app, TestApp};
-
-/// Province P with districts D1 ⊃ C1 and D2 ⊃ C2; a National Assembly unit (province) and a
-/// province-council unit (D2). Meetings:
-/// - M1 joint NA + council at C1, held, 50 attendances, on time
-/// - M2 NA at C1, held, 30 attendances, late
-/// - M3 council at C2, cancelled
-/// - M4 council online (region D2) with a connection point at C2, held: 40 online + 10 on site
-/// - M5 NA at C2, ended 30 hours ago, no report: overdue
-/// - M6 NA at C1, in two days: planned
-struct Fixture {
-    election: Uuid,
-    p: Uuid,
-    d1: Uuid,
-    c1: Uuid,
-    d2: Uuid,
-    c2: Uuid,
-    na: Uuid,
-    council: Uuid,
-    na_candidates: Vec<Uuid>,
-}
-
-async fn file(app: &TestApp, m: &Value, online: Option<i32>, on_site: i32) {
-    let sites: Vec<Value> = m["sites"]
-        .as_array()
-        .expect("sites")
-        .iter()
-        .map(|s| json!({"site_id": s["id"], "attendees": on_site}))
-        .collect();
-    let body = json!({"attendees": on_site * sites.len() as i32 + online.unwrap_or(0), "sites": sites, "online_attendees": online});
-    let path = format!(
-        "/meetings/{}/attendance-report",
-        m["id"].as_str().expect("id")
-    );
-    app.request(Method::PUT, &path, Some(&app.admin), Some(body), &[])
-        .await
-        .ok(201);
-}
-
-async fn fixture(app: &TestApp) -> Fixture {
-    let election = current_election(app).await;
-    let p = app.region("Tỉnh Hà Tĩnh", "province", None).await;
-    let d1 = app.region("Huyện Kỳ Anh", "district", Some(p)).await;
-    let c1 = app.region("Xã Kỳ Đồng", "commune", Some(d1)).await;
-    let d2 = app.region("Huyện Cẩm Xuyên", "district", Some(p)).await;
-    let c2 = app.region("Xã Cẩm Thạch", "commune", Some(d2)).await;
-    let na = app
-        .unit(election, p, "national_assembly", "Đơn vị bầu cử ĐBQH số 1")
-        .await;
-    let council = app
-        .unit(
-            election,
-            d2,
-            "province_council",
-            "Đơn vị bầu cử HĐND tỉnh số 4",
-        )
-        .await;
-    let na_candidates = vec![
-        app.candidate(na, "Nguyễn Văn An", "an@example.vn").await,
-        app.candidate(na, "Trần Thị Bình", "binh@example.vn").await,
-    ];
-    app.candidate(council, "Lê Văn Cường", "cuong@example.vn")
-        .await;
-    let hall1 = app
-        .venue(c1, "Hội trường xã Kỳ Đồng", 200, None, "indoor")
-        .await;
-    let hall1b = app
-        .venue(c1, "Nhà văn hóa thôn Đông", 100, None, "indoor")
-        .await;
-    let hall2 = app
-        .venue(c2, "Hội trường xã Cẩm Thạch", 150, None, "indoor")
-        .await;
-    let point = app
-        .venue(c2, "Điểm cầu xã Cẩm Thạch", 60, None, "indoor")
-        .await;
-    let plan = |units: Vec<Uuid>, venue: Uuid, start: i64, end: i64| {
-        json!({"election_id": election, "electoral_unit_ids": units, "format": "in_person",
-               "starts_at": from_now(start), "ends_at": from_now(end),
-               "sites": [{"venue_id": venue, "expected_attendees": 40}]})
-    };
-    let m1 = app
-        .post(
-            "/meetings",
-            &app.admin,
-            plan(vec![na, council], hall1, -240, -120),
-        )
-        .await
-        .ok(201)
-        .clone();
-    let m2 = app
-        .post(
-            "/meetings",
-            &app.admin,
-            plan(vec![na], hall1b, -50 * 60, -48 * 60),
-        )
-        .await
-        .ok(201)
-        .clone();
-    let m3 = app
-        .post("/meetings", &app.admin, plan(vec![council], hall2, 60, 120))
-        .await
-        .ok(201)
-        .clone();
-    let m4 = app
-        .post(
-            "/meetings",
-            &app.admin,
-            json!({"election_id": election, "electoral_unit_ids": [council], "format": "online",
-                   "starts_at": from_now(-420), "ends_at": from_now(-300),
-                   "online": {"platform": "Zoom", "join_url": "https://zoom.us/j/4", "max_participants": 100, "expected_attendees": 60},
-                   "sites": [{"venue_id": point, "expected_attendees": 20}]}),
-        )
-        .await
-        .ok(201)
-        .clone();
-    app.post(
-        "/meetings",
-        &app.admin,
-        plan(vec![na], hall2, -32 * 60, -30 * 60),
-    )
-    .await
-    .ok(201);
-    app.post(
-        "/meetings",
-        &app.admin,
-        plan(vec![na], hall1, 48 * 60, 50 * 60),
-    )
-    .await
-    .ok(201);
-    file(app, &m1, None, 50).await;
-    file(app, &m2, None, 30).await;
-    file(app, &m4, Some(40), 10).await;
-    let m3_id = m3["id"].as_str().expect("id");
-    app.post(
-        &format!("/meetings/{m3_id}/cancel"),
-        &app.admin,
-        json!({"reason": "Mưa bão"}),
-    )
-    .await
-    .ok(200);
-    Fixture {
-        election,
-        p,
-        d1,
-        c1,
-        d2,
-        c2,
-        na,
-        council,
-        na_candidates,
-    }
-}
+use crate::helpers::fixtures::Reports;
+use crate::helpers::Role;
 
 /// `[meetings, in_person, online, cancelled, attendees, reports_filed, reports_late, reports_overdue]`
 fn figures(v: &Value) -> [i64; 8] {
@@ -187,8 +34,7 @@ fn row<'a>(report: &'a Value, key: &Uuid) -> &'a Value {
 
 #[actix_web::test]
 async fn the_region_roll_up_counts_each_meeting_under_its_region_and_every_region_above() {
-    let app = spawn_app().await;
-    let f = fixture(&app).await;
+    let (app, f) = Reports::spawn().await;
     let r = app
         .get(
             &format!(
@@ -202,8 +48,11 @@ async fn the_region_roll_up_counts_each_meeting_under_its_region_and_every_regio
     assert_eq!(figures(row(report, &f.p)), [5, 4, 1, 1, 130, 3, 1, 1]);
     assert_eq!(figures(row(report, &f.d1)), [3, 3, 0, 0, 80, 2, 1, 0]);
     assert_eq!(figures(row(report, &f.c1)), [3, 3, 0, 0, 80, 2, 1, 0]);
-    assert_eq!(figures(row(report, &f.d2)), [2, 1, 1, 1, 50, 1, 0, 1]);
-    assert_eq!(figures(row(report, &f.c2)), [1, 1, 0, 1, 0, 0, 0, 1]);
+    // The joint meeting at Kỳ Đồng also serves Cẩm Xuyên's council unit, and the online
+    // meeting has its connection point in Cẩm Thạch: a meeting counts under every region on
+    // the path of one of its venues or units (SPEC §3 rule 11).
+    assert_eq!(figures(row(report, &f.d2)), [3, 2, 1, 1, 100, 2, 0, 1]);
+    assert_eq!(figures(row(report, &f.c2)), [2, 1, 1, 1, 50, 1, 0, 1]);
     assert_eq!(figures(&report["totals"]), [5, 4, 1, 1, 130, 3, 1, 1]);
     assert_eq!(row(report, &f.c1)["label"], "Xã Kỳ Đồng");
     let keys: Vec<&str> = report["rows"]
@@ -221,8 +70,7 @@ async fn the_region_roll_up_counts_each_meeting_under_its_region_and_every_regio
 
 #[actix_web::test]
 async fn joint_meetings_count_once_in_totals_and_once_under_each_unit_and_body() {
-    let app = spawn_app().await;
-    let f = fixture(&app).await;
+    let (app, f) = Reports::spawn().await;
     let r = app
         .get(
             &format!(
@@ -252,8 +100,7 @@ async fn joint_meetings_count_once_in_totals_and_once_under_each_unit_and_body()
 
 #[actix_web::test]
 async fn candidates_and_days_group_the_same_meetings() {
-    let app = spawn_app().await;
-    let f = fixture(&app).await;
+    let (app, f) = Reports::spawn().await;
     let by_candidate = app
         .get(
             &format!(
@@ -295,8 +142,7 @@ async fn candidates_and_days_group_the_same_meetings() {
 
 #[actix_web::test]
 async fn the_csv_opens_in_excel_with_vietnamese_intact_and_the_same_totals() {
-    let app = spawn_app().await;
-    let f = fixture(&app).await;
+    let (app, f) = Reports::spawn().await;
     let r = app
         .get(
             &format!(
@@ -317,20 +163,25 @@ async fn the_csv_opens_in_excel_with_vietnamese_intact_and_the_same_totals() {
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(header[..5], ["key", "label", "kind", "parent", "meetings"]);
+    // SPEC §4: headers and body names in Vietnamese unless `lang=en`, each region row's level.
+    assert_eq!(header[..5], ["Mã", "Tên", "Cấp", "Thuộc", "Số hội nghị"]);
     let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
     let labels: Vec<&str> = records.iter().map(|r| &r[1]).collect();
     assert!(labels.contains(&"Xã Kỳ Đồng") && labels.contains(&"Huyện Cẩm Xuyên"));
+    let commune = records
+        .iter()
+        .find(|r| &r[1] == "Xã Kỳ Đồng")
+        .expect("commune row");
+    assert_eq!((&commune[2], &commune[3]), ("Xã", "Huyện Kỳ Anh"));
     let total = records.last().expect("totals row");
-    assert_eq!(&total[0], "total");
+    assert_eq!(&total[0], "Tổng cộng");
     let numbers: Vec<i64> = (4..12).map(|i| total[i].parse().expect("number")).collect();
     assert_eq!(numbers, vec![5, 4, 1, 1, 130, 3, 1, 1]);
 }
 
 #[actix_web::test]
 async fn observers_see_their_subtree_only() {
-    let app = spawn_app().await;
-    let f = fixture(&app).await;
+    let (app, f) = Reports::spawn().await;
     let observer = app.token(Role::Observer, Some(f.d1));
     let r = app
         .get(
@@ -362,7 +213,8 @@ async fn observers_see_their_subtree_only() {
             &app.admin,
         )
         .await;
-    assert_eq!(figures(&d2.ok(200)["totals"]), [2, 1, 1, 1, 50, 1, 0, 1]);
+    // The joint meeting at Kỳ Đồng serves Cẩm Xuyên's council unit too (see above).
+    assert_eq!(figures(&d2.ok(200)["totals"]), [3, 2, 1, 1, 100, 2, 0, 1]);
     app.get(
         &format!(
             "/reports/attendance?election_id={}&group_by=week",
@@ -376,8 +228,7 @@ async fn observers_see_their_subtree_only() {
 
 #[actix_web::test]
 async fn overdue_lists_meetings_past_their_deadline_without_a_report() {
-    let app = spawn_app().await;
-    let f = fixture(&app).await;
+    let (app, f) = Reports::spawn().await;
     let r = app
         .get(
             &format!("/reports/overdue?election_id={}", f.election),
@@ -397,8 +248,7 @@ async fn overdue_lists_meetings_past_their_deadline_without_a_report() {
 
 #[actix_web::test]
 async fn fairness_flags_candidates_below_their_bodys_minimum() {
-    let app = spawn_app().await;
-    let f = fixture(&app).await;
+    let (app, f) = Reports::spawn().await;
     let r = app
         .get(
             &format!("/reports/fairness?electoral_unit_id={}", f.na),

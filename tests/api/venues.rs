@@ -1,8 +1,7 @@
 //! `/venues`: validation, scope, edits.
 use serde_json::json;
-use voter_meetings::domain::kinds::Role;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, Role};
 
 #[actix_web::test]
 async fn venues_are_validated_field_by_field() {

@@ -7,13 +7,12 @@ use icalendar::{Component, Event, EventLike, EventStatus};
 use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
-use voter_meetings::domain::kinds::Role;
 
 use super::{
     calendar_property, cancel_in_db, events, insert_meeting, morning, parse_mail, queue_schedule,
     scene, sent, sql, utc, MeetingRow,
 };
-use crate::helpers::TestApp;
+use crate::helpers::{Role, TestApp};
 
 /// What a calendar app gets from a subscription URL: no token, maybe an `If-None-Match`.
 async fn fetch(app: &TestApp, url: &str, etag: Option<&str>) -> reqwest::Response {

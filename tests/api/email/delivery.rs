@@ -2,138 +2,15 @@
 //! twice; workers share the outbox; one bad email never blocks the others; a dead worker's
 //! emails are taken over by a live one within seconds; a failed email can be sent again.
 use std::collections::{HashMap, HashSet};
-use std::net::{IpAddr, TcpListener};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use diesel::RunQueryDsl;
-use mailin_embedded::{response, Handler, Response, Server, SslConfig};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::config::Settings;
-use voter_meetings::domain::kinds::Role;
-use voter_meetings::email::worker::Worker;
-use voter_meetings::startup::Application;
 
-use super::{
-    drained, morning, outbox, outbox_until, parse_mail, queue_schedule, scene, sent, sql, uuid_of,
-};
-use crate::helpers::TestApp;
-use crate::smtp_sink::{free_port, SmtpSink};
-
-/// An SMTP server that refuses some recipients permanently (550), and may take a message and
-/// then never answer (a server that hangs, or a worker killed before it heard back).
-#[derive(Clone)]
-struct Scripted {
-    received: Arc<Mutex<Vec<Vec<u8>>>>,
-    current: Vec<u8>,
-    refuse: Arc<Vec<String>>,
-    hang: bool,
-}
-
-impl Handler for Scripted {
-    fn helo(&mut self, _ip: IpAddr, _domain: &str) -> Response {
-        response::OK
-    }
-
-    fn rcpt(&mut self, to: &str) -> Response {
-        if self.refuse.iter().any(|r| to.contains(r.as_str())) {
-            response::NO_MAILBOX
-        } else {
-            response::OK
-        }
-    }
-
-    fn data_start(
-        &mut self,
-        _domain: &str,
-        _from: &str,
-        _is8bit: bool,
-        _to: &[String],
-    ) -> Response {
-        self.current.clear();
-        response::OK
-    }
-
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.current.extend_from_slice(buf);
-        Ok(())
-    }
-
-    fn data_end(&mut self) -> Response {
-        let message = std::mem::take(&mut self.current);
-        self.received.lock().expect("lock").push(message);
-        if self.hang {
-            // Never answer: the sender waits until it times out or is killed.
-            loop {
-                std::thread::park();
-            }
-        }
-        response::OK
-    }
-}
-
-struct ScriptedServer {
-    port: u16,
-    received: Arc<Mutex<Vec<Vec<u8>>>>,
-}
-
-impl ScriptedServer {
-    fn start(refuse: &[&str], hang: bool) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("address").port();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let mut server = Server::new(Scripted {
-            received: received.clone(),
-            current: Vec::new(),
-            refuse: Arc::new(refuse.iter().map(|r| (*r).to_owned()).collect()),
-            hang,
-        });
-        server
-            .with_name("scripted.test")
-            .with_ssl(SslConfig::None)
-            .expect("no TLS")
-            .with_num_threads(16)
-            .with_tcp_listener(listener);
-        std::thread::spawn(move || {
-            if let Err(e) = server.serve() {
-                eprintln!("scripted SMTP server stopped: {e}");
-            }
-        });
-        Self { port, received }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    fn message_ids(&self) -> Vec<String> {
-        self.received
-            .lock()
-            .expect("lock")
-            .iter()
-            .map(|raw| parse_mail(raw).message_id)
-            .collect()
-    }
-}
-
-/// A delivery worker of its own (as another instance would run), with `configure` applied to
-/// the app's settings; stopped by dropping the sender, or killed by aborting the task.
-fn worker(
-    app: &TestApp,
-    configure: impl FnOnce(&mut Settings),
-) -> (
-    tokio::sync::watch::Sender<bool>,
-    tokio::task::JoinHandle<()>,
-) {
-    let mut settings = app.settings.clone();
-    configure(&mut settings);
-    let pools = voter_meetings::startup::pools(&settings);
-    let worker = Worker::new(pools.main, &settings).expect("worker");
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(async move { worker.run(stopped).await });
-    (stop, task)
-}
+use super::{morning, outbox, outbox_until, parse_mail, queue_schedule, scene, sent, sql, uuid_of};
+use crate::helpers::app::{claim_due, DeliveryWorker};
+use crate::helpers::database::{base_template, TestDatabase};
+use crate::helpers::mail::{Latch, Outage, SmtpSink};
+use crate::helpers::{eventually, Role, TestApp};
 
 async fn fan_out(app: &TestApp, election: Uuid) -> usize {
     let answer = app
@@ -164,9 +41,16 @@ async fn states(app: &TestApp) -> HashMap<String, (String, i64, Option<String>)>
         .collect()
 }
 
+fn message_ids(messages: &[Vec<u8>]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|raw| parse_mail(raw).message_id)
+        .collect()
+}
+
 #[actix_web::test]
 async fn one_bad_email_never_blocks_the_others() {
-    let server = ScriptedServer::start(&["refused@example.vn"], false);
+    let sink = SmtpSink::builder().refuses("refused@example.vn").start();
     // The app queues; a worker started once everything is queued takes it all in one batch.
     let s = scene(|settings| settings.outbox.enabled = false).await;
     for (day, (name, email)) in [
@@ -201,8 +85,10 @@ async fn one_bad_email_never_blocks_the_others() {
         ),
     );
 
-    let (stop, task) = worker(&s.app, |settings| settings.smtp_url = Some(server.url()));
-    drained(&s.app).await;
+    let mut settings = s.app.settings.clone();
+    settings.smtp_url = Some(sink.url());
+    let worker = DeliveryWorker::start(&settings);
+    s.app.outbox_drained().await;
     let states = states(&s.app).await;
     for good in ["tuan@example.vn", "sau@example.vn", "ngu@example.vn"] {
         assert_eq!(states[good].0, "sent", "{good}: {:?}", states[good]);
@@ -224,16 +110,15 @@ async fn one_bad_email_never_blocks_the_others() {
         "{error:?}"
     );
     assert_eq!(
-        server.message_ids().len(),
+        sink.messages().len(),
         3,
         "the refused and the poison never left"
     );
-    assert!(!task.is_finished(), "the worker is still delivering");
+    assert!(worker.is_running(), "the worker is still delivering");
 
     // An admin sends the refused email again: back to pending, attempts kept, audited; the
     // server still refuses it, so it fails again on its second attempt.
-    let refused = outbox(&s.app, "recipient=refused@example.vn").await[0]["id"].clone();
-    let refused = uuid_of(&refused);
+    let refused = uuid_of(&outbox(&s.app, "recipient=refused@example.vn").await[0]["id"]);
     let organizer = s.app.token(Role::Organizer, Some(s.tree.commune));
     let retry = format!("/outbox/{refused}/retry");
     s.app
@@ -261,10 +146,10 @@ async fn one_bad_email_never_blocks_the_others() {
         audit.body["items"][0]["before"],
         json!({"status": "failed", "attempts": 1})
     );
-    let delivered = outbox(&s.app, "recipient=tuan@example.vn").await[0]["id"].clone();
+    let delivered = uuid_of(&outbox(&s.app, "recipient=tuan@example.vn").await[0]["id"]);
     s.app
         .post(
-            &format!("/outbox/{}/retry", uuid_of(&delivered)),
+            &format!("/outbox/{delivered}/retry"),
             &s.app.admin,
             json!(null),
         )
@@ -278,15 +163,13 @@ async fn one_bad_email_never_blocks_the_others() {
         )
         .await
         .problem(404, "not_found");
-
-    stop.send(true).expect("worker listening");
-    task.await.expect("the worker stops cleanly");
+    worker.stop().await;
 }
 
 #[actix_web::test]
 async fn a_dead_workers_emails_are_taken_over_by_a_live_one_with_the_same_message_id() {
     // Takes each message and never confirms it: the first worker dies with sends unrecorded.
-    let hanging = ScriptedServer::start(&[], true);
+    let hanging = SmtpSink::builder().never_answers().start();
     let sink = SmtpSink::start();
     let s = scene(|settings| settings.outbox.enabled = false).await;
     for n in 0..20 {
@@ -299,36 +182,35 @@ async fn a_dead_workers_emails_are_taken_over_by_a_live_one_with_the_same_messag
     }
     assert_eq!(fan_out(&s.app, s.election).await, 20);
 
-    let (_stop_a, first) = worker(&s.app, |settings| {
-        settings.smtp_url = Some(hanging.url());
-        settings.outbox.batch_size = 10;
-    });
-    // Eight sends in flight (the worker's concurrency), ten rows claimed.
-    for _ in 0..600 {
-        if hanging.message_ids().len() >= 8 {
-            break;
+    let mut first_settings = s.app.settings.clone();
+    first_settings.smtp_url = Some(hanging.url());
+    first_settings.outbox.batch_size = 10;
+    let first = DeliveryWorker::start(&first_settings);
+    // Eight sends in flight (the worker's concurrency) of the ten rows it claimed.
+    let in_flight: HashSet<String> = eventually("eight sends in flight", || async {
+        let ids = message_ids(&hanging.messages());
+        if ids.len() >= 8 {
+            Ok(ids.into_iter().collect())
+        } else {
+            Err(ids.len())
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let in_flight: HashSet<String> = hanging.message_ids().into_iter().collect();
+    })
+    .await;
     assert_eq!(in_flight.len(), 8);
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let claimed: Vec<Count> = diesel::sql_query(
-        "SELECT count(*) AS n FROM outbox WHERE status = 'pending' AND claimed_by IS NOT NULL",
-    )
-    .load(&mut s.app.conn())
-    .expect("count");
-    assert_eq!(claimed[0].n, 10);
+    assert_eq!(
+        s.app.count(
+            "SELECT count(*) AS n FROM outbox WHERE status = 'pending' AND claimed_by IS NOT NULL"
+        ),
+        10
+    );
 
     // A second instance is delivering when the first one is killed (no clean stop, no
-    // outcome recorded, its heartbeat ends).
-    let (stop_b, second) = worker(&s.app, |settings| settings.smtp_url = Some(sink.url()));
-    first.abort();
-    drained(&s.app).await;
+    // outcome recorded, its heartbeat ends); its leases would last five minutes.
+    let mut second_settings = s.app.settings.clone();
+    second_settings.smtp_url = Some(sink.url());
+    let second = DeliveryWorker::start(&second_settings);
+    first.kill();
+    s.app.outbox_drained().await;
 
     let rows = outbox(&s.app, "").await;
     assert_eq!(rows.len(), 20);
@@ -343,30 +225,22 @@ async fn a_dead_workers_emails_are_taken_over_by_a_live_one_with_the_same_messag
         .iter()
         .map(|r| format!("{}@voter-meetings", r["id"].as_str().expect("id")))
         .collect();
-    let delivered = sink.messages();
-    let delivered_ids: Vec<String> = delivered
-        .iter()
-        .map(|raw| parse_mail(raw).message_id)
-        .collect();
-    let distinct: HashSet<String> = delivered_ids.iter().cloned().collect();
-    assert_eq!(
-        delivered_ids.len(),
-        20,
-        "each email once by the live worker"
-    );
+    second.stop().await;
+    let delivered = message_ids(&sink.messages());
+    let distinct: HashSet<String> = delivered.iter().cloned().collect();
+    assert_eq!(delivered.len(), 20, "each email once by the live worker");
     assert_eq!(distinct, ids, "nothing lost");
     assert!(
         in_flight.is_subset(&ids),
         "the unrecorded sends were repeated with the same Message-ID"
     );
-    stop_b.send(true).expect("worker listening");
-    second.await.expect("the live worker stops cleanly");
 }
 
 #[actix_web::test]
 async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
-    let port = free_port();
-    let s = scene(|settings| settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let outage = Outage::start();
+    let url = outage.url();
+    let s = scene(|settings| settings.smtp_url = Some(url)).await;
     let mut queued = Vec::new();
     for (name, email) in [
         ("Phạm Minh Tuấn", "tuan@example.vn"),
@@ -382,7 +256,7 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
         queued.push(queue_schedule(&s.app, candidate).await);
     }
 
-    // Nothing listens: each email stays pending, with the failed attempt on record.
+    // The server is down: each email stays pending, with the failed attempt on record.
     for id in &queued {
         let state = outbox_until(&s.app, *id, |v| v["attempts"].as_i64() >= Some(1)).await;
         assert_eq!(state["status"], "pending");
@@ -395,7 +269,7 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
     }
 
     // The server comes back on the same port: every email arrives, once.
-    let sink = SmtpSink::start_on(port);
+    let sink = outage.end();
     for id in &queued {
         let state = sent(&s.app, *id).await;
         let attempts = state["delivery_attempts"].as_array().expect("attempts");
@@ -406,8 +280,8 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
         assert_eq!(state["attempts"].as_u64(), Some(attempts.len() as u64));
     }
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for raw in sink.messages() {
-        *seen.entry(parse_mail(&raw).message_id).or_default() += 1;
+    for id in message_ids(&sink.settled(&s.app).await) {
+        *seen.entry(id).or_default() += 1;
     }
     let expected: HashMap<String, usize> = queued
         .iter()
@@ -417,22 +291,25 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
 }
 
 #[actix_web::test]
-async fn two_instances_on_one_database_never_send_the_same_email_twice() {
-    let sink = SmtpSink::start();
-    let url = sink.url();
+async fn two_workers_on_one_database_share_the_emails_and_never_send_one_twice() {
+    // Each instance sends to its own sink, so the sinks say which worker sent what; the
+    // first instance's sink holds its deliveries until the second's has received one, so
+    // that neither worker can take every email before the other starts.
+    let latch = Latch::default();
+    let second_sink = SmtpSink::builder().opens(&latch).start();
+    let first_sink = SmtpSink::builder().waits_for(&latch).start();
+    let first_url = first_sink.url();
     // Small batches make the two workers contend for the same rows.
     let s = scene(|settings| {
-        settings.smtp_url = Some(url);
+        settings.smtp_url = Some(first_url);
         settings.outbox.batch_size = 3;
     })
     .await;
-    let second = Application::build(
-        s.app.settings.clone(),
-        voter_meetings::startup::pools(&s.app.settings),
-        voter_meetings::app::Clock::system(),
-    )
-    .expect("second instance");
-    actix_web::rt::spawn(second.run_until_stopped());
+    let second_url = second_sink.url();
+    s.app.start_instance(|settings| {
+        settings.smtp_url = Some(second_url);
+        settings.database_pool_size = 4;
+    });
 
     for n in 0..24 {
         s.candidate(
@@ -443,28 +320,81 @@ async fn two_instances_on_one_database_never_send_the_same_email_twice() {
         .await;
     }
     assert_eq!(fan_out(&s.app, s.election).await, 24);
-    drained(&s.app).await;
 
-    let rows = outbox(&s.app, "status=sent").await;
-    assert_eq!(rows.len(), 24);
-    // Every email was tried once, by one worker, and recorded: no other attempt is or was
-    // in flight, so none can still arrive.
-    #[derive(diesel::QueryableByName)]
-    struct Tries {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        tries: i64,
+    let sent_rows = eventually("24 emails sent", || async {
+        let rows = outbox(&s.app, "status=sent").await;
+        if rows.len() == 24 {
+            Ok(rows)
+        } else {
+            Err(rows.len())
+        }
+    })
+    .await;
+    assert!(
+        sent_rows.iter().all(|r| r["attempts"] == 1),
+        "each email was sent on its first attempt"
+    );
+    let by_first = message_ids(&first_sink.settled(&s.app).await);
+    let by_second = message_ids(&second_sink.settled(&s.app).await);
+    assert!(
+        !by_first.is_empty() && !by_second.is_empty(),
+        "both workers sent: {} and {}",
+        by_first.len(),
+        by_second.len()
+    );
+    let all: Vec<&String> = by_first.iter().chain(&by_second).collect();
+    let distinct: HashSet<&String> = all.iter().copied().collect();
+    assert_eq!((all.len(), distinct.len()), (24, 24));
+}
+
+/// Emails due now, written straight into an outbox no worker reads.
+fn due_emails(db: &TestDatabase, n: usize) {
+    use diesel::RunQueryDsl;
+    let province = Uuid::now_v7();
+    let mut conn = db.conn();
+    diesel::sql_query(format!(
+        "INSERT INTO regions (id, province_id, level, name, path)
+         VALUES ('{province}', '{province}', 'province', 'Tỉnh Hà Tĩnh', ARRAY['{province}'::uuid])"
+    ))
+    .execute(&mut conn)
+    .expect("a province");
+    for i in 0..n {
+        diesel::sql_query(format!(
+            "INSERT INTO outbox (id, province_id, kind, recipient, subject, body_text, body_html)
+             VALUES ('{}', '{province}', 'schedule', 'ucv{i}@example.vn', 'Lịch', 'x', '<p>x</p>')",
+            Uuid::now_v7()
+        ))
+        .execute(&mut conn)
+        .expect("an email");
     }
-    let tries: Vec<Tries> =
-        diesel::sql_query("SELECT count(*) AS tries FROM outbox_attempts GROUP BY outbox_id")
-            .load(&mut s.app.conn())
-            .expect("attempts");
-    assert_eq!(tries.len(), 24);
-    assert!(tries.iter().all(|t| t.tries == 1));
-    let ids: Vec<String> = sink
-        .messages()
-        .iter()
-        .map(|raw| parse_mail(raw).message_id)
-        .collect();
-    let distinct: HashSet<&String> = ids.iter().collect();
-    assert_eq!((ids.len(), distinct.len()), (24, 24));
+}
+
+#[actix_web::test]
+async fn two_workers_claiming_at_once_take_different_emails_without_waiting() {
+    use diesel::{Connection, RunQueryDsl};
+    let db = TestDatabase::clone_of(base_template());
+    due_emails(&db, 8);
+    let (mut first, mut second) = (db.conn(), db.conn());
+    let (one, other) = (Uuid::now_v7(), Uuid::now_v7());
+    // A claim that waited on the other's row locks would give up here instead of hanging.
+    diesel::sql_query("SET statement_timeout = '5s'")
+        .execute(&mut second)
+        .expect("timeout");
+    let (held, taken) = first
+        .transaction(|first| {
+            let held = claim_due(first, one, 3, 300.0)?;
+            let taken = claim_due(&mut second, other, 3, 300.0)?;
+            Ok::<_, crate::helpers::app::DbError>((held, taken))
+        })
+        .expect("both claims");
+    assert_eq!((held.len(), taken.len()), (3, 3));
+    let both: HashSet<&Uuid> = held.iter().chain(&taken).collect();
+    assert_eq!(both.len(), 6, "{held:?} {taken:?}");
+    // Claimed rows are leased: what is left is the rest, once.
+    let rest = claim_due(&mut db.conn(), one, 10, 300.0).expect("the rest");
+    assert_eq!(rest.len(), 2);
+    assert!(rest.iter().all(|id| !both.contains(id)));
+    assert!(claim_due(&mut db.conn(), other, 10, 300.0)
+        .expect("nothing")
+        .is_empty());
 }

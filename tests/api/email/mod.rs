@@ -6,18 +6,15 @@ mod delivery;
 mod notices;
 mod schedules;
 
-use std::time::Duration;
-
 use chrono::{DateTime, Duration as Span, Utc};
 use diesel::RunQueryDsl;
 use icalendar::{CalendarDateTime, Component, DatePerhapsTime, Event};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::config::Settings;
 
-use crate::helpers::{spawn_app_with, TestApp, Tree};
-use crate::smtp_sink::SmtpSink;
+use crate::helpers::mail::SmtpSink;
+use crate::helpers::{eventually, spawn_app_with, uuid_of, Settings, TestApp, Tree};
 
 /// 01:00 UTC (08:00 in Hồ Chí Minh City) `days` from today: always inside the test
 /// election's campaign, which runs from yesterday to 40 days ahead.
@@ -77,13 +74,6 @@ pub async fn scene(configure: impl FnOnce(&mut Settings)) -> Scene {
         election,
         unit,
         venue,
-    }
-}
-
-/// `.eml` files of an app without SMTP go to a per-test directory; leave nothing behind.
-impl Drop for Scene {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.app.settings.mail_dir);
     }
 }
 
@@ -247,10 +237,6 @@ pub fn cancel_in_db(app: &TestApp, meeting: Uuid) {
     }
 }
 
-pub fn uuid_of(v: &Value) -> Uuid {
-    Uuid::parse_str(v.as_str().unwrap_or_else(|| panic!("not a uuid: {v}"))).expect("uuid")
-}
-
 pub async fn queue_schedule(app: &TestApp, candidate: Uuid) -> Uuid {
     let answer = app
         .post(
@@ -262,21 +248,21 @@ pub async fn queue_schedule(app: &TestApp, candidate: Uuid) -> Uuid {
     uuid_of(&answer.ok(202)["outbox_id"])
 }
 
-/// Polls `GET /outbox/{id}` (at most 30 s) until `done` holds, and returns that state.
+/// Waits until `GET /outbox/{id}` shows a state where `done` holds, and returns it.
 pub async fn outbox_until(app: &TestApp, id: Uuid, done: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..600 {
-        last = app
-            .get(&format!("/outbox/{id}"), &app.admin)
-            .await
-            .ok(200)
-            .clone();
-        if done(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("outbox row {id} never reached the expected state; last: {last}");
+    eventually(
+        &format!("outbox row {id} reaches the expected state"),
+        || async {
+            let state = app.get(&format!("/outbox/{id}"), &app.admin).await;
+            let state = state.ok(200);
+            if done(state) {
+                Ok(state.clone())
+            } else {
+                Err(state.clone())
+            }
+        },
+    )
+    .await
 }
 
 pub async fn sent(app: &TestApp, id: Uuid) -> Value {
@@ -291,20 +277,6 @@ pub async fn outbox(app: &TestApp, query: &str) -> Vec<Value> {
         .as_array()
         .expect("items")
         .clone()
-}
-
-/// Polls (at most 30 s) until no email is pending.
-pub async fn drained(app: &TestApp) {
-    for _ in 0..600 {
-        if outbox(app, "status=pending").await.is_empty() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "emails still pending: {:?}",
-        outbox(app, "status=pending").await
-    );
 }
 
 /// A received email, parsed, with what the tests look at.

@@ -4,15 +4,14 @@ use chrono::{DateTime, Duration as Span, Utc};
 use icalendar::{Component, EventStatus};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::domain::kinds::Role;
-use voter_meetings::email::notices::{self, MeetingEvent};
 
 use super::{
     calendar_property, event_property, events, insert_meeting, mails_to, morning, outbox,
     parse_mail, scene, sql, utc, uuid_of, with_sink, MeetingRow, Received, Scene,
 };
-use crate::helpers::TestApp;
-use crate::smtp_sink::SmtpSink;
+use crate::helpers::app::enqueue_new_meetings;
+use crate::helpers::mail::SmtpSink;
+use crate::helpers::{Role, TestApp};
 
 const HCM: chrono_tz::Tz = chrono_tz::Asia::Ho_Chi_Minh;
 
@@ -216,11 +215,6 @@ async fn a_meeting_created_rescheduled_and_cancelled_updates_one_calendar_event(
         .subject
         .starts_with("Voter-contact meeting cancelled: "));
     assert_eq!(row(&cancelled_en.text, "Reason"), "Mưa bão, đường ngập");
-    assert_eq!(
-        sink.messages().len(),
-        6,
-        "one notice per candidate and change"
-    );
 
     let feed = s
         .app
@@ -230,6 +224,11 @@ async fn a_meeting_created_rescheduled_and_cancelled_updates_one_calendar_event(
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].get_status(), Some(EventStatus::Cancelled));
     assert_eq!(events[0].get_sequence(), Some(cancel.sequence));
+    assert_eq!(
+        sink.settled(&s.app).await.len(),
+        6,
+        "one notice per candidate and change, none late"
+    );
 }
 
 #[actix_web::test]
@@ -279,16 +278,8 @@ async fn changes_to_several_meetings_in_one_request_make_one_notice_per_candidat
         &format!("UPDATE candidates SET status = 'withdrawn' WHERE id = '{gone}'"),
     );
 
-    let ctx = notices::Context::new(&s.app.settings, Utc::now());
-    let queued = notices::meeting_changes(
-        &mut s.app.conn(),
-        &ctx,
-        &[
-            (first, MeetingEvent::Created),
-            (second, MeetingEvent::Created),
-        ],
-    )
-    .expect("queued");
+    let queued =
+        enqueue_new_meetings(&mut s.app.conn(), &s.app.settings, &[first, second]).expect("queued");
     assert_eq!(
         queued, 2,
         "one each for Minh and Hoa; none for the withdrawn"
@@ -652,10 +643,8 @@ async fn a_notice_that_cannot_be_written_is_kept_as_failed_and_the_change_goes_o
     let meeting = s.meeting("Hội nghị thứ nhất", morning(3), &[minh]);
     let mut settings = s.app.settings.clone();
     settings.mail_from = "not a mailbox".to_owned();
-    let ctx = notices::Context::new(&settings, Utc::now());
-    let queued =
-        notices::meeting_changes(&mut s.app.conn(), &ctx, &[(meeting, MeetingEvent::Created)])
-            .expect("the change is not stopped by its mail");
+    let queued = enqueue_new_meetings(&mut s.app.conn(), &settings, &[meeting])
+        .expect("the change is not stopped by its mail");
     assert_eq!(queued, 1);
     let rows = outbox(&s.app, "").await;
     assert_eq!(rows[0]["status"], "failed");

@@ -7,13 +7,13 @@ use chrono::Duration as Span;
 use icalendar::{Component, EventStatus};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use voter_meetings::domain::kinds::Role;
 
 use super::{
     calendar_property, cancel_in_db, event_property, morning, outbox, parse_mail, queue_schedule,
     scene, sent, sql, utc, uuid_of, with_sink,
 };
-use crate::smtp_sink::SmtpSink;
+use crate::helpers::mail::SmtpSink;
+use crate::helpers::Role;
 
 #[actix_web::test]
 async fn a_schedule_arrives_as_text_html_and_a_calendar_with_vietnamese_intact() {
@@ -170,6 +170,8 @@ async fn without_smtp_the_email_is_written_as_an_eml_file() {
 async fn schedule_emails_go_to_the_active_candidates_of_the_callers_region() {
     // No worker: every email stays pending, so what each fan-out skips is known.
     let s = scene(|settings| settings.outbox.enabled = false).await;
+    // No worker: what is queued stays pending, as the test means it to.
+    s.app.expect_pending_mail();
     let other_commune = s
         .app
         .region("Xã Kỳ Trinh", "commune", Some(s.tree.district))
@@ -297,6 +299,8 @@ async fn schedule_emails_go_to_the_active_candidates_of_the_callers_region() {
 #[actix_web::test]
 async fn a_fan_out_runs_once_at_a_time_and_queues_nothing_twice() {
     let s = scene(|settings| settings.outbox.enabled = false).await;
+    // No worker: what is queued stays pending, as the test means it to.
+    s.app.expect_pending_mail();
     for n in 0..3 {
         s.candidate(
             &format!("Ứng cử viên số {n}"),
@@ -339,6 +343,8 @@ async fn a_fan_out_runs_once_at_a_time_and_queues_nothing_twice() {
 #[actix_web::test]
 async fn a_candidate_gets_one_schedule_an_hour_unless_an_admin_asks_again() {
     let s = scene(|settings| settings.outbox.enabled = false).await;
+    // No worker: what is queued stays pending, as the test means it to.
+    s.app.expect_pending_mail();
     let an = s.candidate("Hoàng Văn An", "an@example.vn", "vi").await;
     let binh = s.candidate("Bùi Thị Bình", "binh@example.vn", "vi").await;
     let organizer = s.app.token(Role::Organizer, Some(s.tree.commune));
