@@ -12,7 +12,7 @@ use uuid::Uuid;
 pub struct CalendarKey(Hmac<Sha256>);
 
 /// Shorter keys are refused at start: HMAC-SHA256 wants at least 32 bytes of key.
-pub const MIN_KEY_BYTES: usize = 32;
+const MIN_KEY_BYTES: usize = 32;
 
 impl CalendarKey {
     pub fn new(key: &str) -> Result<Self, String> {

@@ -70,7 +70,8 @@ pub fn message(from: &Mailbox, mail: &Claimed) -> Result<Message, String> {
 /// What went wrong with one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    /// The row can never become a message: no point trying again.
+    /// The row cannot be sent, now or later: it cannot be built into a message, or handling
+    /// it panicked. No point trying again.
     Unbuildable(String),
     /// The hand-over failed (permanently or not).
     Refused(SendError),

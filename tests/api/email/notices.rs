@@ -657,3 +657,44 @@ async fn a_notice_that_cannot_be_written_is_kept_as_failed_and_the_change_goes_o
         rows[0]
     );
 }
+
+#[actix_web::test]
+async fn a_shorter_campaign_tells_the_committee_of_the_meetings_it_leaves_out() {
+    let sink = SmtpSink::start();
+    let s = scene(with_sink(&sink)).await;
+    s.candidate("Đỗ Văn Minh", "minh@example.vn", "vi").await;
+    let early = planned(&s, s.venue, "Hội nghị đầu đợt", 5, 50).await;
+    let late = planned(&s, s.venue, "Hội nghị cuối đợt", 20, 50).await;
+    sink.wait_for(2).await;
+
+    // Polling moves forward: the campaign now ends 24 hours before, in about 9 days.
+    let polling = Utc::now() + Span::days(10);
+    s.app
+        .patch(
+            &format!("/elections/{}", s.election),
+            &s.app.admin,
+            json!({"polling_starts_at": polling.to_rfc3339()}),
+        )
+        .await
+        .ok(200);
+    let mail = committee_mail(&sink, "commune@mttq.example.vn", 3).await;
+    assert!(mail.text.contains("1. Hội nghị cuối đợt"));
+    assert!(!mail.text.contains("Hội nghị đầu đợt"));
+    let problem = row(&mail.text, "Vấn đề");
+    assert!(
+        problem.starts_with(
+            "Lịch bầu cử vừa được điều chỉnh: hội nghị không còn nằm trong thời gian tiếp xúc cử tri, từ "
+        ),
+        "{problem}"
+    );
+    let ends = (polling - Span::hours(24)).with_timezone(&HCM);
+    assert!(
+        problem.ends_with(&format!("đến {}.", ends.format("%H:%M ngày %d/%m/%Y"))),
+        "{problem}"
+    );
+    assert_eq!(
+        row(&mail.text, "Đề nghị"),
+        "Dời hội nghị vào trong thời gian tiếp xúc cử tri hoặc hủy hội nghị."
+    );
+    assert_no_ids(&mail, &[s.venue, early, late, s.election], &[]);
+}

@@ -86,9 +86,10 @@ pub fn uuid_of(v: &Value) -> Uuid {
 }
 
 impl TestApp {
-    /// The URL of `path`: health checks and metrics at the root, the rest under `/api/v1`.
+    /// The URL of `path`: health checks, metrics and calendar feeds at the root, the rest
+    /// under `/api/v1`.
     pub fn url(&self, path: &str) -> String {
-        let root = ["/healthz", "/readyz", "/metrics"]
+        let root = ["/healthz", "/readyz", "/metrics", "/calendars/"]
             .iter()
             .any(|p| path.starts_with(p));
         if root {
