@@ -214,7 +214,7 @@ pub fn calendar_link(
             entity_id: candidate_id,
             province_id: Some(addressee.province_id),
             before: None,
-            after: None,
+            after: Some(json!({ "calendar_link_rotated_at": tx.now() })),
         },
     )?;
     Ok(url)

@@ -27,6 +27,8 @@ const MUTATIONS: &[(&str, &str)] = &[
     ("PUT", "/api/v1/meetings/{id}/attendance-report"),
     ("POST", "/api/v1/candidates/{id}/schedule-email"),
     ("POST", "/api/v1/elections/{id}/schedule-emails"),
+    ("POST", "/api/v1/candidates/{id}/calendar-link"),
+    ("POST", "/api/v1/outbox/{id}/retry"),
 ];
 
 /// Audits the walk: each entry it expects, checked as it comes.
@@ -66,7 +68,7 @@ impl Trail<'_> {
         assert_eq!(entry["actor_name"], "test admin", "{what}");
         assert!(entry["at"].is_string(), "{what}");
         assert!(entry["after"].is_object(), "{what}");
-        if action == "update" || action == "cancel" {
+        if matches!(action, "update" | "cancel" | "retry_email") {
             assert!(entry["before"].is_object(), "{what}");
             assert_ne!(entry["before"], entry["after"], "{what}");
         } else {
@@ -235,13 +237,14 @@ async fn every_mutating_route_is_audited_with_its_actor_and_both_sides() {
         )
         .await;
 
-    app.post(
-        &format!("/candidates/{an}/schedule-email"),
-        &admin,
-        json!(null),
-    )
-    .await
-    .ok(202);
+    let email = app
+        .post(
+            &format!("/candidates/{an}/schedule-email"),
+            &admin,
+            json!(null),
+        )
+        .await;
+    let email = uuid_of(&email.ok(202)["outbox_id"]);
     trail
         .expect(MUTATIONS[15], an, "candidate", "queue_schedule_email")
         .await;
@@ -255,6 +258,29 @@ async fn every_mutating_route_is_audited_with_its_actor_and_both_sides() {
     trail
         .expect(MUTATIONS[16], election, "election", "queue_schedule_emails")
         .await;
+    app.post(
+        &format!("/candidates/{an}/calendar-link"),
+        &admin,
+        json!(null),
+    )
+    .await
+    .ok(201);
+    trail
+        .expect(MUTATIONS[17], an, "candidate", "rotate_calendar_link")
+        .await;
+    app.outbox_drained().await;
+    app.count(&format!(
+        "WITH failed AS (UPDATE outbox SET status = 'failed' WHERE id = '{email}' RETURNING 1)
+         SELECT count(*) AS n FROM failed"
+    ));
+    app.post(&format!("/outbox/{email}/retry"), &admin, json!(null))
+        .await
+        .ok(200);
+    trail
+        .expect(MUTATIONS[18], email, "outbox", "retry_email")
+        .await;
+    // The worker sends it again.
+    app.outbox_drained().await;
 
     let walked: BTreeSet<_> = trail.walked.iter().copied().collect();
     let listed: BTreeSet<_> = MUTATIONS.iter().copied().collect();
