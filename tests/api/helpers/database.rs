@@ -109,7 +109,8 @@ pub fn exists(conn: &mut PgConnection, name: &str) -> bool {
         == 1
 }
 
-/// A hash of every migration's up and down script: a schema change makes new templates.
+/// A hash of every migration's name (its version) and up and down script: a schema change, or
+/// a migration renamed, makes new templates.
 fn migrations_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| {
@@ -121,6 +122,7 @@ fn migrations_hash() -> &'static str {
             .collect();
         dirs.sort();
         for d in dirs {
+            h.update(d.to_string_lossy().as_bytes());
             for f in ["up.sql", "down.sql"] {
                 h.update(std::fs::read(d.join(f)).unwrap_or_default());
             }
