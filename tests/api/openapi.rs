@@ -6,6 +6,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::helpers::app::Code;
 use crate::helpers::{spawn_app, Answer, Role, TestApp};
 
 /// The modules `http::configure` mounts at the root; every other one sits under `/api/v1`.
@@ -324,4 +325,48 @@ async fn each_creating_operation_links_to_every_operation_on_what_it_created() {
         creators >= 8,
         "the creating operations were found: {creators}"
     );
+}
+
+/// `(status, code)` of every row of the README's error tables (`| 409 | `code` | … |`).
+fn readme_codes() -> BTreeSet<(u16, String)> {
+    let readme = include_str!("../../README.md");
+    readme
+        .lines()
+        .filter_map(|line| {
+            let mut cells = line.split('|').map(str::trim).skip(1);
+            let status = cells.next()?.parse::<u16>().ok()?;
+            let code = cells.next()?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((status, code.to_owned()))
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn every_problem_code_is_in_the_readme_and_the_document_with_its_status() {
+    let codes: BTreeSet<(u16, String)> = Code::all()
+        .map(|c| (c.status(), c.as_str().to_owned()))
+        .collect();
+    let readme = readme_codes();
+    let undocumented: Vec<_> = codes.difference(&readme).collect();
+    let stale: Vec<_> = readme.difference(&codes).collect();
+    assert!(
+        undocumented.is_empty(),
+        "codes missing from the README tables: {undocumented:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "README rows that are no code (or the wrong status): {stale:?}"
+    );
+
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let listed: BTreeSet<String> = doc["components"]["schemas"]["Problem"]["properties"]["code"]
+        ["enum"]
+        .as_array()
+        .expect("Problem.code has an enum")
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect();
+    let names: BTreeSet<String> = codes.into_iter().map(|(_, c)| c).collect();
+    assert_eq!(listed, names, "Problem.code's enum is the list of codes");
 }
