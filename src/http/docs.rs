@@ -1,5 +1,5 @@
 //! `GET /api/docs`: the API document for people, rendered by RapiDoc (npm `rapidoc` 9.3.8,
-//! MIT, vendored in `assets/` and embedded: nothing is fetched from outside). The page is open;
+//! MIT, vendored in `vendor/rapidoc/` and embedded: nothing is fetched from outside). The page is open;
 //! the document it shows needs a token, which the page asks for.
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -30,7 +30,7 @@ const CSS: &str = "body{margin:0;font-family:system-ui,sans-serif}\
 #token-form{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;padding:.5rem 1rem;border-bottom:1px solid #ccc}\
 #token{min-width:18rem;padding:.3rem}rapi-doc{height:calc(100vh - 3.5rem);width:100%}";
 
-const RAPIDOC: &str = include_str!("assets/rapidoc-min.js");
+const RAPIDOC: &str = include_str!("vendor/rapidoc/rapidoc-min.js");
 const SCRIPT: &str = include_str!("assets/docs.js");
 
 /// The page and its assets: each serves `GET` (and so `HEAD`) only.
