@@ -212,13 +212,11 @@ async fn list(
         after,
         limit: page.fetch(),
     };
-    let rows = if page.limit > 100 {
-        ctx.report(move |tx| meetings::list(tx, &who, filter.clone()))
-            .await?
-    } else {
-        ctx.read(move |tx| meetings::list(tx, &who, filter.clone()))
-            .await?
-    };
+    let rows = ctx
+        .page(page.limit, move |tx| {
+            meetings::list(tx, &who, filter.clone())
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page.page(rows, cursor_of)))
 }
 

@@ -57,7 +57,7 @@ async fn list(
     let (candidate_id, recipient, after, limit) =
         (q.candidate_id, q.recipient, page.after_id()?, page.fetch());
     let rows = ctx
-        .read(move |tx| {
+        .page(page.limit, move |tx| {
             let filter = OutboxFilter {
                 status,
                 candidate_id,

@@ -74,7 +74,7 @@ fn waiting_on_locks(app: &TestApp) -> i64 {
 }
 
 #[actix_web::test]
-async fn reports_stuck_on_their_pool_leave_check_ins_their_connections() {
+async fn reports_and_big_pages_stuck_on_their_pool_leave_check_ins_their_connections() {
     let app = spawn_app().await;
     let election = app.current_election().await;
     let s = app.setup(election).await;
@@ -104,18 +104,48 @@ async fn reports_stuck_on_their_pool_leave_check_ins_their_connections() {
             }
         })
         .await;
-        let mut statuses = Vec::new();
-        for _ in 0..5 {
-            statuses.push(app.check_in(&m, 1).await.status.as_u16());
+        // A big page is a long read too: it queues behind the reports, small pages do not.
+        let big_page_answered = std::cell::Cell::new(false);
+        let big_page = async {
+            let answer = app.get("/regions?limit=500", &app.admin).await;
+            big_page_answered.set(true);
+            answer
+        };
+        let others = async {
+            let mut statuses = Vec::new();
+            for _ in 0..5 {
+                statuses.push(app.check_in(&m, 1).await.status.as_u16());
+            }
+            statuses.push(
+                app.get("/regions?limit=50", &app.admin)
+                    .await
+                    .status
+                    .as_u16(),
+            );
+            let still_waiting = waiting_on_locks(&app);
+            let big_page_waited = !big_page_answered.get();
+            diesel::sql_query("ROLLBACK")
+                .execute(&mut holder)
+                .expect("rollback");
+            (statuses, still_waiting, big_page_waited)
+        };
+        let (big_page, (statuses, still_waiting, big_page_waited)) =
+            futures::join!(big_page, others);
+        assert!(
+            big_page_waited,
+            "a 500-row page took a connection of the main pool"
+        );
+        if big_page.status != 200 {
+            big_page.problem(503, "unavailable");
         }
-        let still_waiting = waiting_on_locks(&app);
-        diesel::sql_query("ROLLBACK")
-            .execute(&mut holder)
-            .expect("rollback");
         (statuses, still_waiting)
     };
     let (reports, (statuses, still_waiting)) = futures::join!(reports, door);
-    assert_eq!(statuses, vec![200; 5], "check-ins while reports wait");
+    assert_eq!(
+        statuses,
+        vec![200; 6],
+        "check-ins and a small page while reports wait"
+    );
     assert!(
         still_waiting >= 1,
         "the reports were still waiting when the check-ins answered"
