@@ -127,6 +127,9 @@ pub struct Pools {
     pub reports: PgPool,
 }
 
+/// Pages of more rows than this are long reads (see [`Ctx::page`]).
+pub const BIG_PAGE: i64 = 100;
+
 /// Everything a use case runs with; one per process, shared by every request.
 #[derive(Clone)]
 pub struct Ctx {
@@ -187,6 +190,21 @@ impl Ctx {
             work(&mut Tx { conn, env: &env })
         })
         .await
+    }
+
+    /// A page of a list: more than [`BIG_PAGE`] rows is a long read, on the reports pool, so
+    /// that many big pages at once queue for those few connections (and the memory their
+    /// answers take) instead of taking the connections check-ins and plans need.
+    pub async fn page<T, F>(&self, limit: i64, work: F) -> Result<T>
+    where
+        F: FnMut(&mut Tx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if limit > BIG_PAGE {
+            self.report(work).await
+        } else {
+            self.read(work).await
+        }
     }
 
     /// Runs a long read on the reports pool.

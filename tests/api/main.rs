@@ -3,6 +3,8 @@ mod helpers;
 
 mod attendance;
 mod audit;
+mod authority;
+mod budgets;
 mod cli;
 mod config;
 mod elections;
