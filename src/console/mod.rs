@@ -49,8 +49,17 @@ async fn guard(
         let res = ConsoleError::CrossSite.error_response();
         return Ok(req.into_response(res).map_into_right_body());
     }
-    let lang = Lang::asked(req.request());
-    let http = req.request().clone();
+    // The cookie is made before the call: a clone of the request kept across it would stop
+    // the router from writing the path's parameters.
+    let lang_cookie = Lang::asked(req.request()).map(|lang| {
+        session::cookie(
+            req.request(),
+            words::COOKIE,
+            lang.code().to_owned(),
+            actix_web::cookie::time::Duration::days(365),
+        )
+        .to_string()
+    });
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
     h.insert(
@@ -69,16 +78,8 @@ async fn guard(
         header::X_FRAME_OPTIONS,
         header::HeaderValue::from_static("DENY"),
     );
-    if let Some(lang) = lang {
-        let c = session::cookie(
-            &http,
-            words::COOKIE,
-            lang.code().to_owned(),
-            actix_web::cookie::time::Duration::days(365),
-        );
-        if let Ok(v) = header::HeaderValue::from_str(&c.to_string()) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
+    if let Some(Ok(v)) = lang_cookie.map(|c| header::HeaderValue::from_str(&c)) {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(res.map_into_left_body())
 }

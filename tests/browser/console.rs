@@ -1,0 +1,744 @@
+//! The console as its users meet it, in a real browser.
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::driver::{js, sign_in, text, Driver, Network, Relay};
+use crate::helpers::fixtures::Reports;
+use crate::helpers::{eventually, spawn_app, uuid_of, Role, TestApp};
+
+const FIGURES: [&str; 8] = [
+    "meetings",
+    "in_person",
+    "online",
+    "cancelled",
+    "attendees",
+    "reports_filed",
+    "reports_late",
+    "reports_overdue",
+];
+
+/// The figures the overview shows, by name.
+async fn shown_figures(c: &Client) -> Value {
+    let mut shown = serde_json::Map::new();
+    for f in FIGURES {
+        let t = text(c, &format!("[data-figure={f}]")).await;
+        let n: i64 = t.trim().parse().unwrap_or_else(|_| panic!("{f} = {t:?}"));
+        shown.insert(f.to_owned(), json!(n));
+    }
+    Value::Object(shown)
+}
+
+fn figures_of(report: &Value) -> Value {
+    let t = &report["totals"];
+    Value::Object(FIGURES.iter().map(|f| ((*f).to_owned(), t[*f].clone())).collect())
+}
+
+/// A planned meeting under way now at a new venue of `capacity` in the setup's commune.
+async fn meeting_now(app: &TestApp, capacity: i32) -> Value {
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let door = app
+        .venue(s.tree.commune, "Nhà văn hóa thôn Bắc", capacity, None, "indoor")
+        .await;
+    app.meeting_from_now(&s, door, -10, 120, capacity).await
+}
+
+async fn present_of(app: &TestApp, meeting: &Value) -> i64 {
+    let id = meeting["id"].as_str().expect("id");
+    let m = app.get(&format!("/meetings/{id}"), &app.admin).await;
+    m.ok(200)["sites"][0]["present"].as_i64().expect("present")
+}
+
+/// Taps waiting in the check-in page's queue.
+async fn waiting(c: &Client) -> i64 {
+    js(
+        c,
+        "var n = 0; for (var i = 0; i < localStorage.length; i++) { \
+           var k = localStorage.key(i); \
+           if (k.indexOf('vm-checkin-') === 0) { n += JSON.parse(localStorage.getItem(k)).length; } } \
+         return n;",
+    )
+    .await
+    .as_i64()
+    .expect("a count")
+}
+
+fn checkin_path(meeting: &Value) -> String {
+    format!(
+        "/meetings/{}/checkin/{}",
+        meeting["id"].as_str().expect("id"),
+        meeting["sites"][0]["id"].as_str().expect("site id")
+    )
+}
+
+#[tokio::test]
+async fn one_signs_in_with_a_token_and_out_again() {
+    let app = spawn_app().await;
+    let driver = Driver::start().await;
+    let c = driver.browser(1280).await;
+    c.goto(&app.address).await.expect("open");
+    c.wait()
+        .for_element(Locator::Id("sign-in"))
+        .await
+        .expect("an unsigned visitor is sent to sign in");
+
+    c.find(Locator::Id("token"))
+        .await
+        .expect("token field")
+        .send_keys("vm_not-a-token")
+        .await
+        .expect("type");
+    c.find(Locator::Css("#sign-in button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    c.wait()
+        .for_element(Locator::Id("token-error"))
+        .await
+        .expect("a wrong token is refused");
+
+    sign_in(&c, &app.address, &app.admin).await;
+    let session = c
+        .get_named_cookie("vm_session")
+        .await
+        .expect("a session cookie");
+    assert_eq!(session.http_only(), Some(true));
+    assert_eq!(format!("{:?}", session.same_site()), "Some(Strict)");
+    assert_ne!(session.value(), app.admin, "the cookie is not the token");
+    let visible = js(&c, "return document.cookie;").await;
+    assert!(
+        !visible.as_str().unwrap_or_default().contains("vm_session"),
+        "scripts cannot read the session: {visible}"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM console_sessions"), 1);
+
+    // A form posted without this session's token (another site's) is refused.
+    let forged = app
+        .client
+        .post(format!("{}/sign-out", app.address))
+        .header("Cookie", format!("vm_session={}", session.value()))
+        .form(&[("csrf", "0".repeat(64))])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(forged.status().as_u16(), 403);
+    assert_eq!(app.count("SELECT count(*) AS n FROM console_sessions"), 1);
+
+    c.find(Locator::Id("sign-out"))
+        .await
+        .expect("sign-out button")
+        .click()
+        .await
+        .expect("sign out");
+    c.wait()
+        .for_element(Locator::Id("sign-in"))
+        .await
+        .expect("back to sign-in");
+    assert_eq!(app.count("SELECT count(*) AS n FROM console_sessions"), 0);
+    c.goto(&format!("{}/meetings", app.address))
+        .await
+        .expect("open");
+    c.wait()
+        .for_element(Locator::Id("sign-in"))
+        .await
+        .expect("the ended session opens nothing");
+    let old = app
+        .client
+        .get(format!("{}/meetings", app.address))
+        .header("Cookie", format!("vm_session={}", session.value()))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(old.url().path(), "/sign-in", "the old cookie is dead");
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_overview_shows_the_numbers_of_the_attendance_report_down_to_the_commune() {
+    let (app, r) = Reports::spawn().await;
+    let driver = Driver::start().await;
+    let c = driver.browser(1280).await;
+    sign_in(&c, &app.address, &app.admin).await;
+    let levels = [
+        (None, Some(r.p)),
+        (Some(r.p), Some(r.d1)),
+        (Some(r.d1), Some(r.c1)),
+        (Some(r.c1), None),
+    ];
+    for (region, next) in levels {
+        let path = match region {
+            None => format!("/?election_id={}", r.election),
+            Some(reg) => format!("/?election_id={}&region_id={reg}", r.election),
+        };
+        c.goto(&format!("{}{path}", app.address)).await.expect("open");
+        let api = match region {
+            None => format!("/reports/attendance?election_id={}", r.election),
+            Some(reg) => format!("/reports/attendance?election_id={}&region_id={reg}", r.election),
+        };
+        let report = app.get(&api, &app.admin).await;
+        assert_eq!(
+            shown_figures(&c).await,
+            figures_of(report.ok(200)),
+            "overview of {region:?}"
+        );
+        if let Some(next) = next {
+            // Drill down by the chart: its bar for the sub-region links to it.
+            let bar = c
+                .find(Locator::Css(&format!("svg.chart a[href*='region_id={next}']")))
+                .await
+                .expect("a bar per sub-region");
+            assert!(bar.attr("href").await.expect("href").is_some());
+        }
+    }
+    let province = app
+        .get(&format!("/reports/attendance?election_id={}", r.election), &app.admin)
+        .await;
+    assert!(
+        province.ok(200)["totals"]["attendees"].as_i64() > Some(0),
+        "the fixture has attendances to compare"
+    );
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn an_organizer_of_one_commune_sees_nothing_of_another() {
+    let (app, r) = Reports::spawn().await;
+    let organizer = app.token(Role::Organizer, Some(r.c1));
+    let driver = Driver::start().await;
+    let c = driver.browser(1280).await;
+    sign_in(&c, &app.address, &organizer).await;
+    c.goto(&format!("{}/?election_id={}", app.address, r.election))
+        .await
+        .expect("open");
+    let own = app
+        .get(
+            &format!("/reports/attendance?election_id={}", r.election),
+            &organizer,
+        )
+        .await;
+    assert_eq!(shown_figures(&c).await, figures_of(own.ok(200)));
+
+    let theirs = app
+        .get(
+            &format!("/meetings?region_id={}&limit=50", r.c2),
+            &app.admin,
+        )
+        .await;
+    let theirs: Vec<Uuid> = theirs.ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| uuid_of(&m["id"]))
+        .collect();
+    assert!(!theirs.is_empty(), "commune B has meetings");
+    let source = c.source().await.expect("source");
+    assert!(!source.contains("Cẩm Thạch"), "no commune B name on the overview");
+    for page in [
+        format!("/meetings?view=week&election_id={}", r.election),
+        format!("/reports?election_id={}", r.election),
+    ] {
+        c.goto(&format!("{}{page}", app.address))
+            .await
+            .expect("open");
+        let source = c.source().await.expect("source");
+        for id in &theirs {
+            assert!(!source.contains(&id.to_string()), "{page} shows {id}");
+        }
+        assert!(!source.contains("Cẩm Thạch"), "{page} names commune B");
+    }
+    for id in &theirs {
+        c.goto(&format!("{}/meetings/{id}", app.address))
+            .await
+            .expect("open");
+        let code = c
+            .find(Locator::Id("problem"))
+            .await
+            .expect("a refusal")
+            .attr("data-code")
+            .await
+            .expect("code");
+        assert_eq!(code.as_deref(), Some("forbidden"), "meeting {id}");
+    }
+    c.goto(&format!(
+        "{}/?election_id={}&region_id={}",
+        app.address, r.election, r.c2
+    ))
+    .await
+    .expect("open");
+    let code = c
+        .find(Locator::Id("problem"))
+        .await
+        .expect("a refusal")
+        .attr("data-code")
+        .await
+        .expect("code");
+    assert_eq!(code.as_deref(), Some("forbidden"));
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn two_phones_racing_at_one_door_stop_exactly_at_capacity() {
+    let app = spawn_app().await;
+    let capacity = 5;
+    let meeting = meeting_now(&app, capacity).await;
+    let organizer = app.token(Role::Organizer, Some(uuid_of(&meeting["region_id"])));
+    let driver = Driver::start().await;
+    let phones = [driver.browser(360).await, driver.browser(360).await];
+    for p in &phones {
+        sign_in(p, &app.address, &organizer).await;
+        p.goto(&format!("{}{}", app.address, checkin_path(&meeting)))
+            .await
+            .expect("open the door page");
+    }
+    let tap = |p: &Client| {
+        let p = p.clone();
+        async move {
+            let plus = p.find(Locator::Id("plus")).await.expect("+1");
+            for _ in 0..capacity + 3 {
+                plus.click().await.expect("tap");
+            }
+        }
+    };
+    futures::future::join(tap(&phones[0]), tap(&phones[1])).await;
+    for p in &phones {
+        eventually("every tap is answered", || async {
+            match waiting(p).await {
+                0 => Ok(()),
+                n => Err(n),
+            }
+        })
+        .await;
+    }
+    assert_eq!(present_of(&app, &meeting).await, i64::from(capacity));
+    for p in &phones {
+        eventually("the page says full", || async {
+            let full = p.find(Locator::Id("full")).await.expect("full");
+            if full.is_displayed().await.expect("shown") {
+                Ok(())
+            } else {
+                Err(text(p, "#present").await)
+            }
+        })
+        .await;
+    }
+    let refusal = text(&phones[0], "#refusal").await + &text(&phones[1], "#refusal").await;
+    assert!(refusal.contains("capacity_reached"), "{refusal:?}");
+    for p in phones {
+        p.close().await.expect("close");
+    }
+}
+
+#[tokio::test]
+async fn a_tap_made_while_the_server_is_unreachable_counts_once_when_it_returns() {
+    let app = spawn_app().await;
+    let meeting = meeting_now(&app, 50).await;
+    let relay = Relay::start(app.address.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port")).await;
+    let driver = Driver::start().await;
+    let c = driver.browser(360).await;
+    sign_in(&c, &relay.address, &app.admin).await;
+    c.goto(&format!("{}{}", relay.address, checkin_path(&meeting)))
+        .await
+        .expect("open the door page");
+
+    relay.set(Network::Down);
+    c.find(Locator::Id("plus"))
+        .await
+        .expect("+1")
+        .click()
+        .await
+        .expect("tap");
+    eventually("the page says it is offline", || async {
+        let class = c
+            .find(Locator::Id("net"))
+            .await
+            .expect("status")
+            .attr("class")
+            .await
+            .expect("class")
+            .unwrap_or_default();
+        if class.contains("offline") {
+            Ok(())
+        } else {
+            Err(class)
+        }
+    })
+    .await;
+    assert_eq!(waiting(&c).await, 1, "the tap waits in the queue");
+    assert!(text(&c, "#queued").await.starts_with('1'));
+    assert_eq!(present_of(&app, &meeting).await, 0);
+
+    // The request now reaches the server but its answer is lost: the page sends it again
+    // with the same Idempotency-Key, and the server answers without counting again.
+    relay.set(Network::LosesAnswers);
+    eventually("the server counted the tap", || async {
+        match present_of(&app, &meeting).await {
+            1 => Ok(()),
+            n => Err(n),
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(waiting(&c).await, 1, "no answer came back yet");
+    relay.set(Network::Up);
+    eventually("the queue empties", || async {
+        match waiting(&c).await {
+            0 => Ok(()),
+            n => Err(n),
+        }
+    })
+    .await;
+    assert_eq!(present_of(&app, &meeting).await, 1, "counted once");
+    assert_eq!(text(&c, "#present").await, "1");
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_console_speaks_vietnamese_until_one_switches_to_english() {
+    let app = spawn_app().await;
+    let driver = Driver::start().await;
+    let c = driver.browser(1280).await;
+    sign_in(&c, &app.address, &app.admin).await;
+    let lang = js(&c, "return document.documentElement.lang;").await;
+    assert_eq!(lang, json!("vi"));
+    assert!(text(&c, "header").await.contains("Tổng quan"));
+    c.find(Locator::Id("lang-switch"))
+        .await
+        .expect("switch")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css("html[lang=en]"))
+        .await
+        .expect("English");
+    assert!(text(&c, "header").await.contains("Overview"));
+    c.goto(&format!("{}/meetings", app.address))
+        .await
+        .expect("open");
+    assert_eq!(
+        js(&c, "return document.documentElement.lang;").await,
+        json!("en"),
+        "the choice is kept"
+    );
+    assert!(text(&c, "h1").await.contains("Agenda"));
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn every_page_has_a_strict_policy_and_loads_nothing_from_outside() {
+    let app = spawn_app().await;
+    let meeting = meeting_now(&app, 20).await;
+    let page = app
+        .client
+        .get(format!("{}/sign-in", app.address))
+        .send()
+        .await
+        .expect("sent");
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(csp.starts_with("default-src 'self'"), "{csp:?}");
+    let driver = Driver::start().await;
+    let c = driver.browser(360).await;
+    sign_in(&c, &app.address, &app.admin).await;
+    let id = meeting["id"].as_str().expect("id");
+    for path in [
+        "/".to_owned(),
+        "/meetings?view=week".to_owned(),
+        format!("/meetings/{id}"),
+        checkin_path(&meeting),
+        format!("/meetings/{id}/report"),
+        "/meetings/new".to_owned(),
+        "/reports".to_owned(),
+        "/admin/health-rules".to_owned(),
+        "/admin/venues".to_owned(),
+        "/admin/candidates".to_owned(),
+        "/admin/tokens".to_owned(),
+    ] {
+        c.goto(&format!("{}{path}", app.address)).await.expect("open");
+        let loaded = js(
+            &c,
+            "return performance.getEntriesByType('resource').map(function (e) { return e.name; });",
+        )
+        .await;
+        for url in loaded.as_array().expect("entries") {
+            let url = url.as_str().unwrap_or_default();
+            assert!(url.starts_with(&app.address), "{path} loaded {url}");
+        }
+        let weight = js(
+            &c,
+            "var n = performance.getEntriesByType('navigation')[0].encodedBodySize; \
+             performance.getEntriesByType('resource').forEach(function (e) { n += e.encodedBodySize; }); \
+             return n;",
+        )
+        .await;
+        assert!(
+            weight.as_i64().is_some_and(|n| n < 300_000),
+            "{path} weighs {weight}"
+        );
+        let wide = js(&c, "return document.documentElement.scrollWidth;").await;
+        assert!(
+            wide.as_i64().is_some_and(|w| w <= 360),
+            "{path} is {wide} px wide on a 360 px screen"
+        );
+        let scripts = js(
+            &c,
+            "return Array.prototype.filter.call(document.scripts, function (s) { return !s.src; }).length;",
+        )
+        .await;
+        assert_eq!(scripts, json!(0), "{path} has inline scripts");
+        let csp = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("sent");
+        assert!(csp.headers().contains_key("content-security-policy"), "{path}");
+    }
+    c.close().await.expect("close");
+}
+
+/// Sets a form field the way a person's typing would, for inputs whose typing depends on
+/// the browser's locale (dates).
+async fn set_value(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "var e = document.getElementById(arguments[0]); e.value = arguments[1]; \
+         e.dispatchEvent(new Event('input', {bubbles: true}));",
+        vec![json!(id), json!(value)],
+    )
+    .await
+    .expect("set");
+}
+
+#[tokio::test]
+async fn planning_a_clashing_meeting_shows_the_refusal_next_to_its_field() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let start = chrono::Utc::now() + chrono::Duration::days(2);
+    let end = start + chrono::Duration::hours(2);
+    let first = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(s.hall, &start.to_rfc3339(), &end.to_rfc3339(), 20),
+        )
+        .await;
+    let first = uuid_of(&first.ok(201)["id"]);
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let driver = Driver::start().await;
+    let c = driver.browser(1280).await;
+    sign_in(&c, &app.address, &app.admin).await;
+    c.goto(&format!("{}/meetings/new", app.address))
+        .await
+        .expect("open");
+    c.find(Locator::Id("electoral_unit_id"))
+        .await
+        .expect("unit")
+        .select_by_value(&s.unit.to_string())
+        .await
+        .expect("choose the unit");
+    c.find(Locator::Id("venue_id"))
+        .await
+        .expect("venue")
+        .select_by_value(&s.hall.to_string())
+        .await
+        .expect("choose the venue");
+    set_value(&c, "starts_at", &local(start)).await;
+    set_value(&c, "ends_at", &local(end)).await;
+    c.find(Locator::Id("expected_attendees"))
+        .await
+        .expect("expected")
+        .send_keys("30")
+        .await
+        .expect("type");
+    eventually("the form shows the effective capacity", || async {
+        let t = text(&c, "#live-capacity").await;
+        if t.contains("100") {
+            Ok(())
+        } else {
+            Err(t)
+        }
+    })
+    .await;
+    c.find(Locator::Id("save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("submit");
+    let clash = c
+        .wait()
+        .for_element(Locator::Css("p.error a.clash"))
+        .await
+        .expect("the refusal names the clashing meeting");
+    assert_eq!(
+        clash.attr("href").await.expect("href"),
+        Some(format!("/meetings/{first}"))
+    );
+    let message = c
+        .find(Locator::Css("p.error"))
+        .await
+        .expect("message")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        message.contains("candidate_conflict") || message.contains("venue_conflict"),
+        "{message}"
+    );
+
+    // Outside the campaign window: the refusal sits by the start time.
+    set_value(&c, "starts_at", "2040-01-01T08:00").await;
+    set_value(&c, "ends_at", "2040-01-01T10:00").await;
+    c.find(Locator::Id("save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("submit");
+    let error = c
+        .wait()
+        .for_element(Locator::Id("error-starts_at"))
+        .await
+        .expect("a refusal by the start time");
+    assert!(error
+        .text()
+        .await
+        .expect("text")
+        .contains("outside_campaign_window"));
+    let meetings = app
+        .get(&format!("/meetings?election_id={election}"), &app.admin)
+        .await;
+    assert_eq!(meetings.ok(200)["items"].as_array().map(Vec::len), Some(1));
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn a_report_is_filed_and_corrected_with_its_sums_checked_as_one_types() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let meeting = app.meeting_from_now(&s, s.hall, -180, -60, 40).await;
+    let id = meeting["id"].as_str().expect("id");
+    let site = meeting["sites"][0]["id"].as_str().expect("site");
+    let driver = Driver::start().await;
+    let c = driver.browser(360).await;
+    sign_in(&c, &app.address, &app.admin).await;
+    c.goto(&format!("{}/meetings/{id}/report", app.address))
+        .await
+        .expect("open");
+    let total = c.find(Locator::Id("attendees")).await.expect("total");
+    total.send_keys("35").await.expect("type");
+    let part = c
+        .find(Locator::Id(&format!("site_{site}")))
+        .await
+        .expect("site");
+    part.send_keys("30").await.expect("type");
+    assert_eq!(
+        c.find(Locator::Id("sums")).await.expect("sums").attr("class").await.expect("class"),
+        Some("error".to_owned()),
+        "30 of 35 does not add up"
+    );
+    c.find(Locator::Id("save")).await.expect("save").click().await.expect("submit");
+    c.wait()
+        .for_element(Locator::Css("p.error, p.notice"))
+        .await
+        .expect("the server refuses too");
+    assert_eq!(
+        app.get(&format!("/meetings/{id}/attendance-report"), &app.admin)
+            .await
+            .status,
+        404
+    );
+    let part = c
+        .find(Locator::Id(&format!("site_{site}")))
+        .await
+        .expect("site");
+    part.clear().await.expect("clear");
+    part.send_keys("35").await.expect("type");
+    assert_eq!(
+        c.find(Locator::Id("sums")).await.expect("sums").attr("class").await.expect("class"),
+        Some("ok".to_owned())
+    );
+    c.find(Locator::Id("save")).await.expect("save").click().await.expect("submit");
+    c.wait()
+        .for_element(Locator::Id("report"))
+        .await
+        .expect("the meeting shows its report");
+    assert!(text(&c, "#report").await.contains("35"));
+
+    // A correction needs its reason.
+    c.goto(&format!("{}/meetings/{id}/report", app.address))
+        .await
+        .expect("open");
+    for field in ["attendees".to_owned(), format!("site_{site}")] {
+        let f = c.find(Locator::Id(&field)).await.expect("field");
+        f.clear().await.expect("clear");
+        f.send_keys("33").await.expect("type");
+    }
+    c.find(Locator::Id("save")).await.expect("save").click().await.expect("submit");
+    c.wait()
+        .for_element(Locator::Id("error-correction_reason"))
+        .await
+        .expect("the refusal sits by the reason");
+    c.find(Locator::Id("correction_reason"))
+        .await
+        .expect("reason")
+        .send_keys("Đếm lại danh sách")
+        .await
+        .expect("type");
+    c.find(Locator::Id("save")).await.expect("save").click().await.expect("submit");
+    c.wait()
+        .for_element(Locator::Id("report"))
+        .await
+        .expect("the corrected report");
+    let report = app
+        .get(&format!("/meetings/{id}/attendance-report"), &app.admin)
+        .await;
+    let report = report.ok(200);
+    assert_eq!(report["current"]["attendees"], json!(33));
+    assert_eq!(report["current"]["revision"], json!(2));
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn screenshots_of_the_overview_and_the_door_at_360_px() {
+    let (app, r) = Reports::spawn().await;
+    let meeting = app
+        .get(&format!("/meetings?election_id={}&status=planned", r.election), &app.admin)
+        .await;
+    let planned = meeting.ok(200)["items"][0].clone();
+    let driver = Driver::start().await;
+    let c = driver.browser(360).await;
+    sign_in(&c, &app.address, &app.admin).await;
+    // Screenshots go to docs/ when asked (CONSOLE_SCREENSHOTS=1), else to a scratch folder.
+    let dir = if std::env::var_os("CONSOLE_SCREENSHOTS").is_some() {
+        std::path::PathBuf::from("docs")
+    } else {
+        std::env::temp_dir().join(format!("vm-shots-{}", Uuid::new_v4()))
+    };
+    std::fs::create_dir_all(&dir).expect("folder");
+    for (path, name) in [
+        (format!("/?election_id={}", r.election), "console-overview.png"),
+        (checkin_path(&planned), "console-checkin.png"),
+    ] {
+        c.goto(&format!("{}{path}", app.address)).await.expect("open");
+        let png = c.screenshot().await.expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
+        std::fs::write(dir.join(name), png).expect("write");
+    }
+    c.close().await.expect("close");
+}
