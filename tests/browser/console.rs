@@ -33,7 +33,12 @@ async fn shown_figures(c: &Client) -> Value {
 
 fn figures_of(report: &Value) -> Value {
     let t = &report["totals"];
-    Value::Object(FIGURES.iter().map(|f| ((*f).to_owned(), t[*f].clone())).collect())
+    Value::Object(
+        FIGURES
+            .iter()
+            .map(|f| ((*f).to_owned(), t[*f].clone()))
+            .collect(),
+    )
 }
 
 /// A planned meeting under way now at a new venue of `capacity` in the setup's commune.
@@ -41,7 +46,13 @@ async fn meeting_now(app: &TestApp, capacity: i32) -> Value {
     let election = app.current_election().await;
     let s = app.setup(election).await;
     let door = app
-        .venue(s.tree.commune, "Nhà văn hóa thôn Bắc", capacity, None, "indoor")
+        .venue(
+            s.tree.commune,
+            "Nhà văn hóa thôn Bắc",
+            capacity,
+            None,
+            "indoor",
+        )
         .await;
     app.meeting_from_now(&s, door, -10, 120, capacity).await
 }
@@ -175,10 +186,15 @@ async fn the_overview_shows_the_numbers_of_the_attendance_report_down_to_the_com
             None => format!("/?election_id={}", r.election),
             Some(reg) => format!("/?election_id={}&region_id={reg}", r.election),
         };
-        c.goto(&format!("{}{path}", app.address)).await.expect("open");
+        c.goto(&format!("{}{path}", app.address))
+            .await
+            .expect("open");
         let api = match region {
             None => format!("/reports/attendance?election_id={}", r.election),
-            Some(reg) => format!("/reports/attendance?election_id={}&region_id={reg}", r.election),
+            Some(reg) => format!(
+                "/reports/attendance?election_id={}&region_id={reg}",
+                r.election
+            ),
         };
         let report = app.get(&api, &app.admin).await;
         assert_eq!(
@@ -189,14 +205,19 @@ async fn the_overview_shows_the_numbers_of_the_attendance_report_down_to_the_com
         if let Some(next) = next {
             // Drill down by the chart: its bar for the sub-region links to it.
             let bar = c
-                .find(Locator::Css(&format!("svg.chart a[href*='region_id={next}']")))
+                .find(Locator::Css(&format!(
+                    "svg.chart a[href*='region_id={next}']"
+                )))
                 .await
                 .expect("a bar per sub-region");
             assert!(bar.attr("href").await.expect("href").is_some());
         }
     }
     let province = app
-        .get(&format!("/reports/attendance?election_id={}", r.election), &app.admin)
+        .get(
+            &format!("/reports/attendance?election_id={}", r.election),
+            &app.admin,
+        )
         .await;
     assert!(
         province.ok(200)["totals"]["attendees"].as_i64() > Some(0),
@@ -237,7 +258,10 @@ async fn an_organizer_of_one_commune_sees_nothing_of_another() {
         .collect();
     assert!(!theirs.is_empty(), "commune B has meetings");
     let source = c.source().await.expect("source");
-    assert!(!source.contains("Cẩm Thạch"), "no commune B name on the overview");
+    assert!(
+        !source.contains("Cẩm Thạch"),
+        "no commune B name on the overview"
+    );
     for page in [
         format!("/meetings?view=week&election_id={}", r.election),
         format!("/reports?election_id={}", r.election),
@@ -337,7 +361,14 @@ async fn two_phones_racing_at_one_door_stop_exactly_at_capacity() {
 async fn a_tap_made_while_the_server_is_unreachable_counts_once_when_it_returns() {
     let app = spawn_app().await;
     let meeting = meeting_now(&app, 50).await;
-    let relay = Relay::start(app.address.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port")).await;
+    let relay = Relay::start(
+        app.address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port"),
+    )
+    .await;
     let driver = Driver::start().await;
     let c = driver.browser(360).await;
     sign_in(&c, &relay.address, &app.admin).await;
@@ -463,7 +494,9 @@ async fn every_page_has_a_strict_policy_and_loads_nothing_from_outside() {
         "/admin/candidates".to_owned(),
         "/admin/tokens".to_owned(),
     ] {
-        c.goto(&format!("{}{path}", app.address)).await.expect("open");
+        c.goto(&format!("{}{path}", app.address))
+            .await
+            .expect("open");
         let loaded = js(
             &c,
             "return performance.getEntriesByType('resource').map(function (e) { return e.name; });",
@@ -501,7 +534,10 @@ async fn every_page_has_a_strict_policy_and_loads_nothing_from_outside() {
             .send()
             .await
             .expect("sent");
-        assert!(csp.headers().contains_key("content-security-policy"), "{path}");
+        assert!(
+            csp.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
     }
     c.close().await.expect("close");
 }
@@ -648,11 +684,21 @@ async fn a_report_is_filed_and_corrected_with_its_sums_checked_as_one_types() {
         .expect("site");
     part.send_keys("30").await.expect("type");
     assert_eq!(
-        c.find(Locator::Id("sums")).await.expect("sums").attr("class").await.expect("class"),
+        c.find(Locator::Id("sums"))
+            .await
+            .expect("sums")
+            .attr("class")
+            .await
+            .expect("class"),
         Some("error".to_owned()),
         "30 of 35 does not add up"
     );
-    c.find(Locator::Id("save")).await.expect("save").click().await.expect("submit");
+    c.find(Locator::Id("save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("submit");
     c.wait()
         .for_element(Locator::Css("p.error, p.notice"))
         .await
@@ -670,10 +716,20 @@ async fn a_report_is_filed_and_corrected_with_its_sums_checked_as_one_types() {
     part.clear().await.expect("clear");
     part.send_keys("35").await.expect("type");
     assert_eq!(
-        c.find(Locator::Id("sums")).await.expect("sums").attr("class").await.expect("class"),
+        c.find(Locator::Id("sums"))
+            .await
+            .expect("sums")
+            .attr("class")
+            .await
+            .expect("class"),
         Some("ok".to_owned())
     );
-    c.find(Locator::Id("save")).await.expect("save").click().await.expect("submit");
+    c.find(Locator::Id("save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("submit");
     c.wait()
         .for_element(Locator::Id("report"))
         .await
@@ -689,7 +745,12 @@ async fn a_report_is_filed_and_corrected_with_its_sums_checked_as_one_types() {
         f.clear().await.expect("clear");
         f.send_keys("33").await.expect("type");
     }
-    c.find(Locator::Id("save")).await.expect("save").click().await.expect("submit");
+    c.find(Locator::Id("save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("submit");
     c.wait()
         .for_element(Locator::Id("error-correction_reason"))
         .await
@@ -700,7 +761,12 @@ async fn a_report_is_filed_and_corrected_with_its_sums_checked_as_one_types() {
         .send_keys("Đếm lại danh sách")
         .await
         .expect("type");
-    c.find(Locator::Id("save")).await.expect("save").click().await.expect("submit");
+    c.find(Locator::Id("save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("submit");
     c.wait()
         .for_element(Locator::Id("report"))
         .await
@@ -718,7 +784,10 @@ async fn a_report_is_filed_and_corrected_with_its_sums_checked_as_one_types() {
 async fn screenshots_of_the_overview_and_the_door_at_360_px() {
     let (app, r) = Reports::spawn().await;
     let meeting = app
-        .get(&format!("/meetings?election_id={}&status=planned", r.election), &app.admin)
+        .get(
+            &format!("/meetings?election_id={}&status=planned", r.election),
+            &app.admin,
+        )
         .await;
     let planned = meeting.ok(200)["items"][0].clone();
     let driver = Driver::start().await;
@@ -732,10 +801,15 @@ async fn screenshots_of_the_overview_and_the_door_at_360_px() {
     };
     std::fs::create_dir_all(&dir).expect("folder");
     for (path, name) in [
-        (format!("/?election_id={}", r.election), "console-overview.png"),
+        (
+            format!("/?election_id={}", r.election),
+            "console-overview.png",
+        ),
         (checkin_path(&planned), "console-checkin.png"),
     ] {
-        c.goto(&format!("{}{path}", app.address)).await.expect("open");
+        c.goto(&format!("{}{path}", app.address))
+            .await
+            .expect("open");
         let png = c.screenshot().await.expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
         std::fs::write(dir.join(name), png).expect("write");

@@ -97,7 +97,9 @@ impl Drop for Driver {
 
 /// Signs in at `base` with `token`, and waits for the overview.
 pub async fn sign_in(c: &Client, base: &str, token: &str) {
-    c.goto(&format!("{base}/sign-in")).await.expect("sign-in page");
+    c.goto(&format!("{base}/sign-in"))
+        .await
+        .expect("sign-in page");
     let field = c.find(Locator::Id("token")).await.expect("token field");
     field.send_keys(token).await.expect("type the token");
     c.find(Locator::Css("#sign-in button[type=submit]"))
