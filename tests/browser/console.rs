@@ -816,3 +816,154 @@ async fn screenshots_of_the_overview_and_the_door_at_360_px() {
     }
     c.close().await.expect("close");
 }
+
+/// The sign-in form's cross-site token and its pre-session cookie, as a browser gets them.
+async fn sign_in_form(app: &TestApp, client: &reqwest::Client) -> (String, String) {
+    let page = client
+        .get(format!("{}/sign-in", app.address))
+        .send()
+        .await
+        .expect("sent");
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("vm_presession="))
+        .and_then(|c| c.split(';').next())
+        .expect("a pre-session cookie")
+        .to_owned();
+    let body = page.text().await.expect("body");
+    let csrf = body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a csrf field")
+        .to_owned();
+    (cookie, csrf)
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_the_request_came_over_tls() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for (proto, secure) in [(None, false), (Some("https"), true)] {
+        let (cookie, csrf) = sign_in_form(&app, &client).await;
+        let mut post = client
+            .post(format!("{}/sign-in", app.address))
+            .header("Cookie", cookie)
+            .form(&[("token", app.admin.as_str()), ("csrf", csrf.as_str())]);
+        if let Some(p) = proto {
+            post = post.header("X-Forwarded-Proto", p);
+        }
+        let answer = post.send().await.expect("sent");
+        assert_eq!(answer.status().as_u16(), 303);
+        let session = answer
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("vm_session="))
+            .expect("a session cookie")
+            .to_owned();
+        assert!(session.contains("HttpOnly"), "{session}");
+        assert!(session.contains("SameSite=Strict"), "{session}");
+        assert_eq!(session.contains("Secure"), secure, "{proto:?}: {session}");
+    }
+    // A sign-in form posted from another site is refused, whatever the token.
+    let (cookie, csrf) = sign_in_form(&app, &client).await;
+    let forged = client
+        .post(format!("{}/sign-in", app.address))
+        .header("Cookie", cookie)
+        .header("Origin", "https://attacker.example")
+        .form(&[("token", app.admin.as_str()), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(forged.status().as_u16(), 403);
+    assert_eq!(app.count("SELECT count(*) AS n FROM console_sessions"), 2);
+}
+
+/// Presses these keys, one after the other, wherever the focus is.
+async fn press(c: &Client, keys: &str) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut actions = KeyActions::new("keyboard".to_owned());
+    for k in keys.chars() {
+        actions = actions
+            .then(KeyAction::Down { value: k })
+            .then(KeyAction::Up { value: k });
+    }
+    c.perform_actions(actions).await.expect("keys");
+}
+
+async fn focused(c: &Client) -> String {
+    js(
+        c,
+        "return document.activeElement.id || document.activeElement.tagName;",
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+/// Tabs forward until the field `id` has the focus.
+async fn tab_to(c: &Client, id: &str) {
+    let tab = fantoccini::key::Key::Tab.to_string();
+    for _ in 0..40 {
+        if focused(c).await == id {
+            return;
+        }
+        press(c, &tab).await;
+    }
+    panic!(
+        "{id} is not reachable with Tab (focus is on {})",
+        focused(c).await
+    );
+}
+
+#[tokio::test]
+async fn the_plan_form_works_with_the_keyboard_alone() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let driver = Driver::start().await;
+    let c = driver.browser(1280).await;
+    sign_in(&c, &app.address, &app.admin).await;
+    c.goto(&format!("{}/meetings/new", app.address))
+        .await
+        .expect("open");
+    let down = fantoccini::key::Key::Down.to_string();
+    tab_to(&c, "electoral_unit_id").await;
+    press(&c, &down).await;
+    tab_to(&c, "title").await;
+    press(&c, "Hop dan thon Dong").await;
+    tab_to(&c, "venue_id").await;
+    press(&c, &down).await;
+    tab_to(&c, "expected_attendees").await;
+    press(&c, "500").await;
+    press(&c, &fantoccini::key::Key::Enter.to_string()).await;
+    let error = c
+        .wait()
+        .for_element(Locator::Id("error-starts_at"))
+        .await
+        .expect("the missing start time is named by its field");
+    assert!(!error.text().await.expect("text").is_empty());
+    let kept = js(
+        &c,
+        "return [document.getElementById('electoral_unit_id').value, \
+                 document.getElementById('venue_id').value, \
+                 document.getElementById('title').value, \
+                 document.getElementById('expected_attendees').value];",
+    )
+    .await;
+    assert_eq!(
+        kept,
+        json!([s.unit, s.hall, "Hop dan thon Dong", "500"]),
+        "what was typed stays in the form"
+    );
+    c.close().await.expect("close");
+}
