@@ -153,11 +153,18 @@ impl ResponseError for ConsoleError {
                 "this form did not come from this console; reload the page and try again"
                     .to_owned(),
             ),
-            other => {
-                tracing::error!(error = %other, "console error");
+            ConsoleError::App(app::Error::Db(e)) => {
+                tracing::warn!(error = %e, "console: database trouble");
                 (
                     Code::Unavailable.as_str(),
                     "the service could not answer; retry shortly".to_owned(),
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "console error");
+                (
+                    Code::InternalError.as_str(),
+                    "an internal error occurred; it has been logged".to_owned(),
                 )
             }
         };

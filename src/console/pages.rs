@@ -357,24 +357,22 @@ struct MeetingPage {
     when: String,
     sites: Vec<SiteLine>,
     candidates: Vec<String>,
-    report: Option<attendance_view::ReportView>,
+    report: Option<ReportView>,
     history: Vec<HistoryLine>,
     online_present: i32,
     online_max: i32,
 }
 
-mod attendance_view {
-    /// A filed report as the meeting page shows it.
-    pub struct ReportView {
-        pub revision: i32,
-        pub attendees: i32,
-        pub online: i32,
-        pub opinions: i32,
-        pub late: bool,
-        pub filed_at: String,
-        pub notes: String,
-        pub earlier: Vec<(i32, i32, String)>,
-    }
+/// A filed report as the meeting page shows it.
+struct ReportView {
+    revision: i32,
+    attendees: i32,
+    online: i32,
+    opinions: i32,
+    late: bool,
+    filed_at: String,
+    notes: String,
+    earlier: Vec<(i32, i32, String)>,
 }
 
 async fn meeting(
@@ -448,7 +446,7 @@ async fn meeting(
         })
         .await?;
     let tz = zone(&e.timezone);
-    let report = report.map(|(r, earlier)| attendance_view::ReportView {
+    let report = report.map(|(r, earlier)| ReportView {
         revision: r.revision,
         attendees: r.attendees,
         online: r.online_attendees.unwrap_or(0),

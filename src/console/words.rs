@@ -125,6 +125,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("queued", "lượt đang chờ gửi", "taps waiting to be sent"),
     ("connected", "Đã kết nối", "Connected"),
+    (
+        "signed_out",
+        "Phiên đăng nhập đã kết thúc: tải lại trang và đăng nhập; các lượt bấm vẫn được giữ",
+        "The session ended: reload the page and sign in; the taps are kept",
+    ),
     ("agenda", "Lịch hội nghị", "Agenda"),
     ("day", "Ngày", "Day"),
     ("week", "Tuần", "Week"),
@@ -216,3 +221,36 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("choose", "— chọn —", "— choose —"),
     ("saved", "Đã lưu", "Saved"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `l.t("…")` of the console's templates names a word with both languages.
+    #[test]
+    fn every_word_the_templates_use_exists_in_both_languages() {
+        let mut used = 0;
+        for entry in std::fs::read_dir("templates/console").expect("templates") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            for piece in text.split("l.t(\"").skip(1) {
+                let key = piece.split('"').next().unwrap_or_default();
+                let found = WORDS.iter().find(|(k, _, _)| *k == key);
+                assert!(found.is_some(), "{}: no word {key:?}", path.display());
+                assert!(found.is_some_and(|(_, vi, en)| !vi.is_empty() && !en.is_empty()));
+                used += 1;
+            }
+        }
+        assert!(used > 50, "the templates use {used} words");
+    }
+
+    #[test]
+    fn keys_are_unique() {
+        for (i, (k, _, _)) in WORDS.iter().enumerate() {
+            assert!(
+                WORDS[i + 1..].iter().all(|(other, _, _)| other != k),
+                "{k} twice"
+            );
+        }
+    }
+}

@@ -213,6 +213,21 @@ async fn the_overview_shows_the_numbers_of_the_attendance_report_down_to_the_com
             assert!(bar.attr("href").await.expect("href").is_some());
         }
     }
+    // Held meetings are the ones with a report; the rest (not cancelled) are still planned.
+    c.goto(&format!("{}/?election_id={}", app.address, r.election))
+        .await
+        .expect("open");
+    for status in ["planned", "held"] {
+        let listed = app
+            .get(
+                &format!("/meetings?election_id={}&status={status}", r.election),
+                &app.admin,
+            )
+            .await;
+        let listed = listed.ok(200)["items"].as_array().map_or(0, Vec::len);
+        let shown = text(&c, &format!("[data-figure={status}]")).await;
+        assert_eq!(shown, listed.to_string(), "{status}");
+    }
     let province = app
         .get(
             &format!("/reports/attendance?election_id={}", r.election),

@@ -63,10 +63,16 @@
       return res.text().then(function (text) {
         var body = null;
         try { body = JSON.parse(text); } catch (e) { body = null; }
-        return { status: res.status, body: body };
+        return { status: res.status, body: body, signedOut: res.redirected };
       });
     }).then(function (r) {
       sending = false;
+      if (r.signedOut || (r.status === 403 && r.body === null)) {
+        // The session ended or the page is stale: the taps stay queued until one signs in again.
+        refusal.textContent = d.signedOutWord;
+        show();
+        return;
+      }
       if (r.status >= 500 || r.status === 429 || r.body === null) { retryLater(); return; }
       offline = false;
       var rest = load().filter(function (t) { return t.key !== tap.key; });
