@@ -47,7 +47,7 @@ pub struct Refusal {
 
 impl Refusal {
     /// Where a problem of a use case goes on a form whose fields are named as the API's.
-    fn of(p: &Problem) -> Self {
+    pub fn of(p: &Problem) -> Self {
         let mut fields = HashMap::new();
         for e in &p.errors {
             let name = e
@@ -185,7 +185,7 @@ async fn sign_out(
 
 /// A time typed in the election's zone (`datetime-local`) as the API's RFC 3339 text; text
 /// that is no time goes on unchanged, for the use case to refuse by its field.
-fn utc_of(local: &str, tz: Tz) -> String {
+pub fn utc_of(local: &str, tz: Tz) -> String {
     NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M")
         .ok()
         .and_then(|n| tz.from_local_datetime(&n).earliest())
@@ -224,7 +224,7 @@ struct PlanFields {
 }
 
 /// A form field left empty is no value; anything else must parse.
-fn blank<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub fn blank<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: std::str::FromStr,

@@ -3,6 +3,7 @@
 //! (`crate::app`) with the caller of the session's token, so scope, rules, problem codes and
 //! audit entries are the API's. Scripts and styles are files embedded in the binary, served
 //! from `/assets/`; the Content-Security-Policy lets nothing else run or load.
+mod admin;
 mod assets;
 mod chart;
 mod forms;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(crate::http::health::gate))
             .configure(assets::configure)
             .configure(forms::configure)
+            .configure(admin::configure)
             .configure(pages::configure),
     );
 }

@@ -220,6 +220,18 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("choose", "— chọn —", "— choose —"),
     ("saved", "Đã lưu", "Saved"),
+    ("add", "Thêm mới", "Add"),
+    ("revoke", "Thu hồi", "Revoke"),
+    (
+        "token_once",
+        "Mã truy cập mới — chỉ hiện một lần, hãy lưu lại ngay:",
+        "New token — shown this once, keep it now:",
+    ),
+    (
+        "affected",
+        "Số hội nghị cần xem lại theo quy định này",
+        "Meetings this rule puts in breach",
+    ),
 ];
 
 #[cfg(test)]

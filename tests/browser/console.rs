@@ -982,3 +982,95 @@ async fn the_plan_form_works_with_the_keyboard_alone() {
     );
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn an_admin_makes_and_revokes_a_token_and_a_bad_venue_is_refused_by_its_field() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let driver = Driver::start().await;
+    let c = driver.browser(1280).await;
+    sign_in(&c, &app.address, &app.admin).await;
+    c.goto(&format!("{}/admin/tokens", app.address))
+        .await
+        .expect("open");
+    c.find(Locator::Id("region_id"))
+        .await
+        .expect("region")
+        .select_by_value(&tree.commune.to_string())
+        .await
+        .expect("choose");
+    c.find(Locator::Id("name"))
+        .await
+        .expect("name")
+        .send_keys("Tổ điểm danh xã Kỳ Đồng")
+        .await
+        .expect("type");
+    c.find(Locator::Id("create"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("submit");
+    let secret = text(&c, "#new-secret code").await;
+    let me = app.get("/me", &secret).await;
+    assert_eq!(me.ok(200)["role"], json!("organizer"));
+    assert_eq!(me.ok(200)["region_id"], json!(tree.commune));
+    c.goto(&format!("{}/admin/tokens", app.address))
+        .await
+        .expect("open");
+    assert!(
+        !c.source().await.expect("source").contains(&secret),
+        "the secret is shown once"
+    );
+    let row = c
+        .find(Locator::XPath(
+            "//tr[td[contains(., 'Tổ điểm danh xã Kỳ Đồng')]]//button",
+        ))
+        .await
+        .expect("a revoke button on the token's row");
+    row.click().await.expect("revoke");
+    eventually("the revoked token is refused", || async {
+        match app.get("/me", &secret).await.status.as_u16() {
+            401 => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
+
+    c.goto(&format!("{}/admin/venues", app.address))
+        .await
+        .expect("open");
+    c.find(Locator::Id("region_id"))
+        .await
+        .expect("region")
+        .select_by_value(&tree.commune.to_string())
+        .await
+        .expect("choose");
+    for (field, value) in [
+        ("name", "Sân vận động xã"),
+        ("address", "Thôn Tây"),
+        ("capacity", "0"),
+    ] {
+        c.find(Locator::Id(field))
+            .await
+            .expect("field")
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    c.find(Locator::Id("create"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("submit");
+    let error = c
+        .wait()
+        .for_element(Locator::Id("error-capacity"))
+        .await
+        .expect("the refusal sits by the capacity");
+    assert!(!error.text().await.expect("text").is_empty());
+    let venues = app.get("/venues", &app.admin).await;
+    assert_eq!(venues.ok(200)["items"].as_array().map(Vec::len), Some(0));
+    c.close().await.expect("close");
+}
