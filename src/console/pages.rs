@@ -583,8 +583,9 @@ async fn check_in(
     let body = body.into_inner();
     let (who, asked) = (s.caller.clone(), body.clone());
     let answer = run_once(&ctx, &s.caller, &req, &body, move |tx| {
-        let counted = attendance::check_in(tx, &who, meeting_id, &asked)?;
-        Answer::with_status(StatusCode::OK, &counted, None)
+        let counted = attendance::check_in(tx, &who, meeting_id, &asked);
+        crate::http::metrics::count_check_in(&counted);
+        Answer::with_status(StatusCode::OK, &counted?, None)
     })
     .await;
     Ok(answer.unwrap_or_else(|e| actix_web::ResponseError::error_response(&e)))

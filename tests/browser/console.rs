@@ -1074,3 +1074,31 @@ async fn an_admin_makes_and_revokes_a_token_and_a_bad_venue_is_refused_by_its_fi
     assert_eq!(venues.ok(200)["items"].as_array().map(Vec::len), Some(0));
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_meeting_page_shows_its_sites_rules_and_counters_as_the_doors_count() {
+    let app = spawn_app().await;
+    let meeting = meeting_now(&app, 40).await;
+    let id = meeting["id"].as_str().expect("id");
+    let site = meeting["sites"][0]["id"].as_str().expect("site");
+    let driver = Driver::start().await;
+    let c = driver.browser(1280).await;
+    sign_in(&c, &app.address, &app.admin).await;
+    c.goto(&format!("{}/meetings/{id}", app.address))
+        .await
+        .expect("open");
+    let sites = text(&c, "#sites").await;
+    assert!(sites.contains("Nhà văn hóa thôn Bắc"), "{sites}");
+    assert!(sites.contains("40"), "effective capacity: {sites}");
+    assert_eq!(text(&c, &format!("[data-present='{site}']")).await, "0");
+    app.check_in(&meeting, 3).await.ok(200);
+    eventually("the page follows the doors", || async {
+        match text(&c, &format!("[data-present='{site}']")).await.as_str() {
+            "3" => Ok(()),
+            other => Err(other.to_owned()),
+        }
+    })
+    .await;
+    assert_eq!(text(&c, &format!("[data-admitted='{site}']")).await, "3");
+    c.close().await.expect("close");
+}
