@@ -100,6 +100,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(http::bare_errors())
+                .wrap(actix_web::middleware::from_fn(http::semantics::conditional))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .wrap(actix_web::middleware::from_fn(http::metrics::track))
                 .app_data(ctx.clone())

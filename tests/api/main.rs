@@ -18,4 +18,5 @@ mod openapi;
 mod operations;
 mod regions;
 mod reports;
+mod semantics;
 mod venues;
