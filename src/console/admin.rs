@@ -69,6 +69,16 @@ fn listed(
     let tz = election_of(tx, None)?.map_or(chrono_tz::Asia::Ho_Chi_Minh, |e| zone(&e.timezone));
     let at = |t: Option<DateTime<Utc>>| t.map(|t| local(t, tz)).unwrap_or_default();
     let mut units = Vec::new();
+    let regions = regions(tx, who)?;
+    let region_name = |id: Option<Uuid>| {
+        id.map(|id| {
+            regions
+                .iter()
+                .find(|(r, _)| *r == id)
+                .map_or_else(|| id.to_string(), |(_, name)| name.clone())
+        })
+        .unwrap_or_default()
+    };
     let (head, rows) = match what {
         "health-rules" => (
             vec![
@@ -162,7 +172,7 @@ fn listed(
                         vec![
                             t.name,
                             t.role.as_str().to_owned(),
-                            t.region_id.map(|r| r.to_string()).unwrap_or_default(),
+                            region_name(t.region_id),
                             at(t.last_used_at),
                             at(t.revoked_at),
                         ],
@@ -175,7 +185,7 @@ fn listed(
     Ok(Listed {
         head,
         rows,
-        regions: regions(tx, who)?,
+        regions,
         units,
     })
 }

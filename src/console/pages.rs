@@ -198,6 +198,8 @@ struct AgendaQuery {
     q: Option<String>,
     status: Option<String>,
     format: Option<String>,
+    #[serde(default, deserialize_with = "super::forms::blank")]
+    electoral_unit_id: Option<Uuid>,
 }
 
 #[derive(Template)]
@@ -212,10 +214,20 @@ struct AgendaPage {
     q: String,
     status: String,
     format: String,
+    unit: Option<Uuid>,
+    units: Vec<(Uuid, String)>,
     days: Vec<(String, Vec<Line>)>,
 }
 
 impl AgendaPage {
+    fn unit_sel(&self, id: &Uuid) -> &'static str {
+        if self.unit == Some(*id) {
+            " selected"
+        } else {
+            ""
+        }
+    }
+
     fn sel(&self, chosen: &str, value: &str) -> &'static str {
         if chosen == value {
             " selected"
@@ -242,9 +254,10 @@ async fn agenda(
         None => None,
     };
     let who = s.caller.clone();
-    let (asked, date, words) = (
+    let (asked, date, unit, words) = (
         q.election_id,
         q.date,
+        q.electoral_unit_id,
         q.q.clone().filter(|w| !w.trim().is_empty()),
     );
     let found = ctx
@@ -270,12 +283,17 @@ async fn agenda(
             f.q = words.clone();
             f.status = status;
             f.format = format;
+            f.electoral_unit_id = unit;
             let meetings = app::meetings::list(tx, &who, f)?;
-            Ok(Some((e, day, span, meetings)))
+            let units = app::units::list(tx, &who, e.id, None, None, 500)?
+                .into_iter()
+                .map(|u| (u.id, u.name))
+                .collect();
+            Ok(Some((e, day, span, meetings, units)))
         })
         .await?;
     let l = Layout::new(&s, &req);
-    let Some((e, day, span, meetings)) = found else {
+    let Some((e, day, span, meetings, units)) = found else {
         return html(&AgendaPage {
             l,
             election: None,
@@ -286,6 +304,8 @@ async fn agenda(
             q: String::new(),
             status: String::new(),
             format: String::new(),
+            unit: None,
+            units: Vec::new(),
             days: Vec::new(),
         });
     };
@@ -309,8 +329,13 @@ async fn agenda(
         u.append_pair("election_id", &e.id.to_string())
             .append_pair("view", if week { "week" } else { "day" })
             .append_pair("date", &d.to_string());
-        if let Some(w) = &q.q {
-            u.append_pair("q", w);
+        for (key, value) in [("q", &q.q), ("status", &q.status), ("format", &q.format)] {
+            if let Some(v) = value {
+                u.append_pair(key, v);
+            }
+        }
+        if let Some(unit) = q.electoral_unit_id {
+            u.append_pair("electoral_unit_id", &unit.to_string());
         }
         format!("/meetings?{}", u.finish())
     };
@@ -324,6 +349,8 @@ async fn agenda(
         q: q.q.unwrap_or_default(),
         status: q.status.unwrap_or_default(),
         format: q.format.unwrap_or_default(),
+        unit: q.electoral_unit_id,
+        units,
         days,
     })
 }

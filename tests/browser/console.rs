@@ -1102,3 +1102,80 @@ async fn a_meeting_page_shows_its_sites_rules_and_counters_as_the_doors_count() 
     assert_eq!(text(&c, &format!("[data-admitted='{site}']")).await, "3");
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn the_agenda_finds_meetings_without_their_accents() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let found = app.meeting_from_now(&s, s.hall, 24 * 60, 25 * 60, 20).await;
+    let north = app
+        .venue(s.tree.commune, "Nhà văn hóa thôn Bắc", 80, None, "indoor")
+        .await;
+    let mut other = s.in_person(
+        north,
+        &crate::helpers::from_now(28 * 60),
+        &crate::helpers::from_now(29 * 60),
+        20,
+    );
+    other["title"] = json!("Hội nghị thôn Bắc");
+    let other = app.post("/meetings", &app.admin, other).await;
+    let other = uuid_of(&other.ok(201)["id"]);
+    let day = |m: &Value| {
+        m["local"]["starts_at"]
+            .as_str()
+            .or(m["starts_at"].as_str())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| {
+                t.with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+            .expect("a start")
+    };
+    let driver = Driver::start().await;
+    let c = driver.browser(1280).await;
+    sign_in(&c, &app.address, &app.admin).await;
+    let date = day(&found);
+    c.goto(&format!(
+        "{}/meetings?election_id={election}&view=week&date={date}",
+        app.address
+    ))
+    .await
+    .expect("open");
+    let search = c.find(Locator::Id("q")).await.expect("search");
+    search.send_keys("ky dong").await.expect("type");
+    c.find(Locator::Css("#filters button[type=submit]"))
+        .await
+        .expect("apply")
+        .click()
+        .await
+        .expect("search");
+    c.wait()
+        .for_element(Locator::Css(&format!(
+            "a[href='/meetings/{}']",
+            found["id"].as_str().expect("id")
+        )))
+        .await
+        .expect("Kỳ Đồng found by ky dong");
+    let source = c.source().await.expect("source");
+    assert!(
+        !source.contains(&other.to_string()),
+        "the other meeting is not"
+    );
+    c.goto(&format!(
+        "{}/meetings?election_id={election}&view=day&date={}",
+        app.address,
+        day(&app
+            .get(&format!("/meetings/{other}"), &app.admin)
+            .await
+            .ok(200)
+            .clone())
+    ))
+    .await
+    .expect("open");
+    c.find(Locator::Css(&format!("a[href='/meetings/{other}']")))
+        .await
+        .expect("without a search, the day shows it");
+    c.close().await.expect("close");
+}
