@@ -2,6 +2,7 @@
 //! sessions (each with its own cookies and storage), and a relay between browser and app
 //! that can cut the connection as a bad network would.
 use std::net::TcpListener as StdListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -35,7 +36,10 @@ pub struct Driver {
 impl Driver {
     pub async fn start() -> Self {
         let port = free_port();
+        // Its own process group, so that the browsers it starts end with it, also when a
+        // test fails before it closed them.
         let child = Command::new(chromedriver_path())
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -90,6 +94,11 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
