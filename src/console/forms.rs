@@ -480,6 +480,7 @@ struct CancelForm {
 
 async fn cancel(
     s: Signed,
+    req: HttpRequest,
     ctx: web::Data<Ctx>,
     path: web::Path<String>,
     form: web::Form<CancelForm>,
@@ -488,9 +489,22 @@ async fn cancel(
     let form = form.into_inner();
     s.check(&form.csrf)?;
     let who = s.caller.clone();
-    ctx.tx(move |tx| app::meetings::cancel(tx, &who, id, &form.reason))
-        .await?;
-    Ok(see_other(&format!("/meetings/{id}")))
+    match ctx
+        .tx(move |tx| app::meetings::cancel(tx, &who, id, &form.reason))
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/meetings/{id}"))),
+        Err(app::Error::Problem(p)) => {
+            let mut said = format!("{}: {}", p.code.as_str(), p.detail);
+            for e in &p.errors {
+                said.push_str(&format!(" — {}: {}", e.field, e.message));
+            }
+            let mut res = super::pages::meeting_page(&s, &req, &ctx, id, said).await?;
+            *res.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]

@@ -387,6 +387,7 @@ struct MeetingPage {
     history: Vec<HistoryLine>,
     online_present: i32,
     online_max: i32,
+    cancel_refused: String,
 }
 
 /// A filed report as the meeting page shows it.
@@ -408,6 +409,17 @@ async fn meeting(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
     let meeting_id = id(&path, "meeting")?;
+    meeting_page(&s, &req, &ctx, meeting_id, String::new()).await
+}
+
+/// A meeting's page, with the refusal of a cancellation by its reason field (if any).
+pub async fn meeting_page(
+    s: &Signed,
+    req: &HttpRequest,
+    ctx: &Ctx,
+    meeting_id: Uuid,
+    cancel_refused: String,
+) -> Result<HttpResponse, ConsoleError> {
     let who = s.caller.clone();
     let (m, e, sites, candidates, report, history) = ctx
         .read(move |tx| {
@@ -486,7 +498,8 @@ async fn meeting(
             .collect(),
     });
     html(&MeetingPage {
-        l: Layout::new(&s, &req),
+        l: Layout::new(s, req),
+        cancel_refused,
         when: format!(
             "{} – {} ({})",
             local(m.starts_at, tz),

@@ -1179,3 +1179,95 @@ async fn the_agenda_finds_meetings_without_their_accents() {
         .expect("without a search, the day shows it");
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn cancelling_is_refused_by_its_reason_field_and_done_with_an_audit_entry() {
+    let app = spawn_app().await;
+    let election = app.current_election().await;
+    let s = app.setup(election).await;
+    let ended = app.meeting_from_now(&s, s.hall, -180, -60, 40).await;
+    let ended_id = ended["id"].as_str().expect("id");
+    let organizer = app.token(Role::Organizer, Some(s.tree.commune));
+    let driver = Driver::start().await;
+    let c = driver.browser(360).await;
+    sign_in(&c, &app.address, &organizer).await;
+    c.goto(&format!("{}/meetings/{ended_id}", app.address))
+        .await
+        .expect("open");
+    let reason = c.find(Locator::Id("reason")).await.expect("reason");
+    reason.send_keys("Mưa bão").await.expect("type");
+    c.find(Locator::Css("form[action$='/cancel'] button"))
+        .await
+        .expect("cancel")
+        .click()
+        .await
+        .expect("submit");
+    let error = c
+        .wait()
+        .for_element(Locator::Id("error-reason"))
+        .await
+        .expect("the refusal sits by the reason");
+    assert!(error.text().await.expect("text").contains("meeting_ended"));
+    let still = app.get(&format!("/meetings/{ended_id}"), &app.admin).await;
+    assert_eq!(still.ok(200)["status"], json!("planned"));
+
+    let planned = app.meeting_from_now(&s, s.hall, 24 * 60, 25 * 60, 40).await;
+    let planned_id = planned["id"].as_str().expect("id");
+    c.goto(&format!("{}/meetings/{planned_id}", app.address))
+        .await
+        .expect("open");
+    c.find(Locator::Css("form[action$='/cancel'] button"))
+        .await
+        .expect("cancel")
+        .click()
+        .await
+        .expect("submit without a reason");
+    c.wait()
+        .for_element(Locator::Id("error-reason"))
+        .await
+        .expect("an empty reason is refused by its field");
+    c.find(Locator::Id("reason"))
+        .await
+        .expect("reason")
+        .send_keys("Trùng lịch tiếp công dân")
+        .await
+        .expect("type");
+    c.find(Locator::Css("form[action$='/cancel'] button"))
+        .await
+        .expect("cancel")
+        .click()
+        .await
+        .expect("submit");
+    eventually("the meeting is cancelled", || async {
+        let m = app
+            .get(&format!("/meetings/{planned_id}"), &app.admin)
+            .await;
+        match m.ok(200)["status"].as_str() {
+            Some("cancelled") => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let audit = app
+        .get(&format!("/audit?entity_id={planned_id}"), &app.admin)
+        .await;
+    let actions: Vec<String> = audit.ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str().map(str::to_owned))
+        .collect();
+    assert!(actions.iter().any(|a| a == "cancel"), "{actions:?}");
+    let by: Vec<&Value> = audit.ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == json!("cancel"))
+        .collect();
+    assert_eq!(
+        by[0]["actor_name"],
+        json!("test token"),
+        "the session's token acted"
+    );
+    c.close().await.expect("close");
+}
