@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::forms::{blank, utc_of, Refusal};
+use super::forms::Refusal;
 use super::session::Signed;
-use super::view::{election_of, Layout};
+use super::view::{blank, election_of, utc_of, Layout};
 use super::{html, local, see_other, zone, ConsoleError};
 use crate::app::{self, Ctx, Tx};
 use crate::db::health_rules::RuleFilter;

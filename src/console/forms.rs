@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use rand::RngCore;
 use serde::Deserialize;
@@ -13,7 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::session::{self, csrf_of, Signed};
-use super::view::{election_of, Layout};
+use super::view::{blank, election_of, utc_of, Layout};
 use super::words::Lang;
 use super::{html, local_input, see_other, zone, ConsoleError};
 use crate::app::attendance::ReportRequest;
@@ -183,16 +182,6 @@ async fn sign_out(
     Ok(res)
 }
 
-/// A time typed in the election's zone (`datetime-local`) as the API's RFC 3339 text; text
-/// that is no time goes on unchanged, for the use case to refuse by its field.
-pub fn utc_of(local: &str, tz: Tz) -> String {
-    NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M")
-        .ok()
-        .and_then(|n| tz.from_local_datetime(&n).earliest())
-        .map(|t| t.to_utc().to_rfc3339())
-        .unwrap_or_else(|| local.to_owned())
-}
-
 #[derive(Debug, Default, Deserialize)]
 struct PlanFields {
     #[serde(default)]
@@ -221,21 +210,6 @@ struct PlanFields {
     online_join_url: String,
     #[serde(default, deserialize_with = "blank")]
     version: Option<i32>,
-}
-
-/// A form field left empty is no value; anything else must parse.
-pub fn blank<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    let raw = String::deserialize(d)?;
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    raw.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 #[derive(Template)]

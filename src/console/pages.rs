@@ -198,7 +198,7 @@ struct AgendaQuery {
     q: Option<String>,
     status: Option<String>,
     format: Option<String>,
-    #[serde(default, deserialize_with = "super::forms::blank")]
+    #[serde(default, deserialize_with = "super::view::blank")]
     electoral_unit_id: Option<Uuid>,
 }
 

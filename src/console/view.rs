@@ -1,7 +1,8 @@
 //! What every page shows around its content, and small pieces several pages share.
 use actix_web::HttpRequest;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::local;
@@ -150,4 +151,29 @@ pub fn countdown(lang: Lang, now: DateTime<Utc>, to: DateTime<Utc>) -> String {
         left.num_hours() % 24,
         lang.t("hours")
     )
+}
+
+/// A time typed in the election's zone (`datetime-local`) as the API's RFC 3339 text; text
+/// that is no time goes on unchanged, for the use case to refuse by its field.
+pub fn utc_of(local: &str, tz: Tz) -> String {
+    NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|n| tz.from_local_datetime(&n).earliest())
+        .map(|t| t.to_utc().to_rfc3339())
+        .unwrap_or_else(|| local.to_owned())
+}
+
+/// A form field left empty is no value; anything else must parse.
+pub fn blank<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let raw = String::deserialize(d)?;
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse().map(Some).map_err(serde::de::Error::custom)
 }
