@@ -9,6 +9,7 @@ use actix_web::{web, App, HttpServer};
 
 use crate::app::{Clock, Ctx, Pools};
 use crate::config::Settings;
+use crate::console;
 use crate::db::pool::{self, PoolSettings};
 use crate::domain::calendar_link::CalendarKey;
 use crate::email::worker::{self, Health, Worker};
@@ -116,6 +117,7 @@ impl Application {
                 .app_data(http::path_config())
                 .app_data(http::query_config())
                 .configure(http::configure)
+                .configure(console::configure)
                 .default_service(web::to(http::not_found))
         })
         .listen(listener)?

@@ -15,6 +15,7 @@ pub mod reevaluation;
 pub mod regions;
 pub mod reports;
 pub mod schedules;
+pub mod sessions;
 pub mod tokens;
 pub mod units;
 pub mod venues;
