@@ -10,6 +10,7 @@ mod email;
 mod foundation;
 mod harness;
 mod health_rules;
+mod hostile;
 mod imports;
 mod meetings;
 mod metrics;
