@@ -19,4 +19,5 @@ mod openapi;
 mod operations;
 mod regions;
 mod reports;
+mod settings;
 mod venues;
