@@ -27,7 +27,17 @@ pub struct CheckIn {
 /// Moves a counter; on refusal, explains why from the counter as it now stands.
 pub fn check_in(tx: &mut Tx<'_>, who: &Caller, meeting_id: Uuid, req: &CheckIn) -> Result<Counted> {
     who.ensure_can_mutate()?;
-    let count = check_in::count(req.count)?;
+    let count = match check_in::count(req.count) {
+        Ok(count) => count,
+        Err(refused) => {
+            // Scope (rule 11) answers before the body is judged.
+            let m =
+                meetings_db::find(tx, meeting_id)?.ok_or_else(|| Problem::not_found("meeting"))?;
+            who.ensure_reads_among(&m.reach)?;
+            who.ensure_acts_among(&m.actors)?;
+            return Err(refused.into());
+        }
+    };
     let now = tx.now();
     if let Some(counted) = db::check_in(tx, meeting_id, req.site_id, count, who.scope(), now)? {
         return Ok(counted);

@@ -3,6 +3,7 @@ mod helpers;
 
 mod attendance;
 mod audit;
+mod auth_first;
 mod cli;
 mod config;
 mod elections;
