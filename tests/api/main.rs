@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod elections;
 mod email;
+mod exports;
 mod foundation;
 mod harness;
 mod health_rules;
