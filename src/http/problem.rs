@@ -73,13 +73,7 @@ fn database_problem(e: &DbError) -> Option<Problem> {
         DbError::Violated {
             violation: Violation::Unique,
             constraint,
-        } => Problem::new(
-            Code::AlreadyExists,
-            format!(
-                "a record with these values already exists ({})",
-                name(constraint)
-            ),
-        ),
+        } => Problem::new(Code::AlreadyExists, taken(constraint)),
         DbError::Violated {
             violation: Violation::ForeignKey,
             constraint,
@@ -90,6 +84,34 @@ fn database_problem(e: &DbError) -> Option<Problem> {
         DbError::Violated { .. } | DbError::Other(_) => return None,
     };
     Some(p)
+}
+
+/// What a unique constraint found taken (names compare case-insensitively after NFC).
+fn taken(c: &Constraint) -> String {
+    let what = match c {
+        Constraint::RegionsCodeUnique | Constraint::RegionsProvinceCodeUnique => {
+            "a region with this code already exists"
+        }
+        Constraint::RegionsNameUnique | Constraint::RegionsProvinceNameUnique => {
+            "a region of this name already exists beside it"
+        }
+        Constraint::ElectoralUnitsNameUnique | Constraint::ElectoralUnitsFoldedNameUnique => {
+            "an electoral unit of this name already exists for this body and region"
+        }
+        Constraint::CandidatesEmailUnique | Constraint::CandidatesFoldedEmailUnique => {
+            "a candidate of this unit already has this email"
+        }
+        Constraint::VenuesNameUnique | Constraint::VenuesFoldedNameUnique => {
+            "a venue of this name already exists in this region"
+        }
+        other => {
+            return format!(
+                "a record with these values already exists ({})",
+                name(other)
+            )
+        }
+    };
+    format!("{what} (names and emails compare case-insensitively, after NFC)")
 }
 
 fn name(c: &Constraint) -> String {

@@ -6,6 +6,7 @@ mod audit;
 mod auth_first;
 mod cli;
 mod config;
+mod duplicates;
 mod elections;
 mod email;
 mod exports;
