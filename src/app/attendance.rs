@@ -16,7 +16,7 @@ use crate::domain::problem::{FieldErrors, Problem};
 use crate::domain::scope::Caller;
 use crate::domain::text;
 
-/// A check-in as asked for: a site (none: the online block, or the only site), a count.
+/// A check-in as asked for: a site (none: the online block, or else the only site), a count.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckIn {
@@ -51,11 +51,22 @@ pub fn check_in(tx: &mut Tx<'_>, who: &Caller, meeting_id: Uuid, req: &CheckIn) 
         None => match m.online_max_participants {
             Some(max) => (m.online_present, max),
             None => {
-                return Err(Problem::field(
-                    "site_id",
-                    "this meeting is not online: name one of its sites",
-                )
-                .into())
+                // Without an online block, the meeting's only site is the one meant.
+                let sites = meetings_db::sites_of(tx, &[meeting_id])?;
+                let [only] = sites.as_slice() else {
+                    return Err(Problem::field(
+                        "site_id",
+                        "this meeting has several sites: name one of them",
+                    )
+                    .into());
+                };
+                let site = Some(only.id);
+                if let Some(counted) = db::check_in(tx, meeting_id, site, count, who.scope(), now)?
+                {
+                    return Ok(counted);
+                }
+                db::site_counter(tx, meeting_id, only.id)?
+                    .ok_or_else(|| Problem::field("site_id", "no such site in this meeting"))?
             }
         },
     };

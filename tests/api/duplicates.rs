@@ -11,7 +11,11 @@ async fn names_and_emails_that_differ_only_in_case_or_composition_are_already_ta
     let s = app.setup(election).await;
 
     let province = app
-        .post("/regions", &app.admin, json!({"name": "TỈNH HÀ TĨNH", "level": "province"}))
+        .post(
+            "/regions",
+            &app.admin,
+            json!({"name": "TỈNH HÀ TĨNH", "level": "province"}),
+        )
         .await;
     province.problem(409, "already_exists");
     let decomposed = app
@@ -23,7 +27,9 @@ async fn names_and_emails_that_differ_only_in_case_or_composition_are_already_ta
         .await;
     decomposed.problem(409, "already_exists");
     // The same name under another parent is another commune.
-    let district = app.region("Huyện Cẩm Xuyên", "district", Some(s.tree.province)).await;
+    let district = app
+        .region("Huyện Cẩm Xuyên", "district", Some(s.tree.province))
+        .await;
     app.region("Xã Kỳ Đồng", "commune", Some(district)).await;
 
     let shouting = app
@@ -43,7 +49,11 @@ async fn names_and_emails_that_differ_only_in_case_or_composition_are_already_ta
         .await
         .id();
     let patched = app
-        .patch(&format!("/candidates/{other}"), &app.admin, json!({"email": "Ung-Vien-1@example.vn"}))
+        .patch(
+            &format!("/candidates/{other}"),
+            &app.admin,
+            json!({"email": "Ung-Vien-1@example.vn"}),
+        )
         .await;
     patched.problem(409, "already_exists");
 
@@ -70,12 +80,24 @@ async fn names_and_emails_that_differ_only_in_case_or_composition_are_already_ta
     ] {
         let refused = app.post("/venues", &app.admin, venue(twin)).await;
         let body = refused.problem(409, "already_exists");
-        assert!(body["detail"].as_str().is_some_and(|d| d.contains("venue")), "{body}");
+        assert!(
+            body["detail"].as_str().is_some_and(|d| d.contains("venue")),
+            "{body}"
+        );
     }
     let renamed = app
-        .patch(&format!("/venues/{}", s.hall), &app.admin, json!({"name": "NHÀ VĂN HÓA XÃ KỲ ĐỒNG"}))
+        .patch(
+            &format!("/venues/{}", s.hall),
+            &app.admin,
+            json!({"name": "NHÀ VĂN HÓA XÃ KỲ ĐỒNG"}),
+        )
         .await;
     renamed.problem(409, "already_exists");
-    let venues = app.get(&format!("/venues?region_id={}&limit=500", s.tree.commune), &app.admin).await;
+    let venues = app
+        .get(
+            &format!("/venues?region_id={}&limit=500", s.tree.commune),
+            &app.admin,
+        )
+        .await;
     assert_eq!(venues.ok(200)["items"].as_array().map(Vec::len), Some(2));
 }

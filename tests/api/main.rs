@@ -23,4 +23,5 @@ mod operations;
 mod regions;
 mod reports;
 mod settings;
+mod validation;
 mod venues;
