@@ -107,7 +107,6 @@ impl Application {
                 .app_data(ready.clone())
                 .app_data(http::json_config(max_body))
                 .app_data(http::path_config())
-                .app_data(http::query_config())
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
         })

@@ -16,6 +16,7 @@ mod openapi;
 mod outbox;
 pub mod pagination;
 pub mod problem;
+mod query;
 mod regions;
 mod reports;
 mod schedules;
@@ -88,11 +89,6 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|e, _| ApiError::bad_request(format!("invalid path: {e}")).into())
-}
-
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default()
-        .error_handler(|e, _| ApiError::bad_request(format!("invalid query string: {e}")).into())
 }
 
 /// The answer to a path no route serves.

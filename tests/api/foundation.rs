@@ -151,7 +151,10 @@ async fn unknown_routes_and_bad_path_ids_are_problems() {
     app.get("/regions?limit=0", &app.admin)
         .await
         .problem(422, "validation_failed");
-    app.get("/regions?limit=abc", &app.admin)
+    // A query value that does not parse is a 422 naming it, like limit=0 (issue 9.13).
+    let abc = app.get("/regions?limit=abc", &app.admin).await;
+    assert_eq!(abc.invalid_fields(), vec!["limit"]);
+    app.get("/regions?colour=red", &app.admin)
         .await
         .problem(400, "bad_request");
 }
