@@ -226,7 +226,7 @@ async fn a_wrong_method_is_a_405_problem() {
 }
 
 #[actix_web::test]
-async fn connections_lost_to_a_database_restart_are_replaced_without_a_500() {
+async fn connections_lost_to_a_database_restart_are_replaced_without_failing_a_request() {
     let app = spawn_app().await;
     for _ in 0..5 {
         app.get("/regions", &app.admin).await.ok(200);
@@ -240,23 +240,10 @@ async fn connections_lost_to_a_database_restart_are_replaced_without_a_500() {
     ))
     .execute(&mut app.conn())
     .expect("terminate");
+    // SPEC §7: a pooled connection found dead is replaced without failing the request.
     let mut statuses = Vec::new();
     for _ in 0..20 {
-        let answer = app.get("/regions", &app.admin).await;
-        if answer.status == 503 {
-            answer.problem(503, "connection_lost");
-        }
-        statuses.push(answer.status.as_u16());
+        statuses.push(app.get("/regions", &app.admin).await.status.as_u16());
     }
-    assert!(
-        statuses.iter().all(|s| *s == 200 || *s == 503),
-        "{statuses:?}"
-    );
-    // each stale pooled connection fails one request, then the pool has replaced them all
-    let lost = statuses.iter().filter(|s| **s == 503).count();
-    assert!(
-        lost <= app.settings.database_pool_size as usize,
-        "{statuses:?}"
-    );
-    assert!(statuses[lost..].iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }

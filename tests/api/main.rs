@@ -10,6 +10,7 @@ mod duplicates;
 mod elections;
 mod email;
 mod exports;
+mod faults;
 mod foundation;
 mod harness;
 mod health_rules;
