@@ -226,7 +226,7 @@ async fn a_wrong_method_is_a_405_problem() {
 }
 
 #[actix_web::test]
-async fn connections_lost_to_a_database_restart_are_replaced_without_failing_a_request() {
+async fn connections_lost_to_a_database_restart_are_replaced_without_a_500() {
     let app = spawn_app().await;
     for _ in 0..5 {
         app.get("/regions", &app.admin).await.ok(200);
