@@ -27,6 +27,9 @@ pub struct Settings {
     pub calendar_link_key: String,
     pub rust_log: String,
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's headers, and how long its body may
+    /// stop arriving: past it, 408.
+    pub client_request_timeout_ms: u64,
     pub scheduling: Scheduling,
     pub outbox: OutboxSettings,
 }
@@ -116,6 +119,7 @@ impl fmt::Debug for Settings {
             .field("mail_dir", &self.mail_dir)
             .field("mail_from", &self.mail_from)
             .field("public_url", &self.public_url)
+            .field("client_request_timeout_ms", &self.client_request_timeout_ms)
             .field("scheduling", &self.scheduling)
             .field("outbox", &self.outbox)
             .finish()
@@ -200,6 +204,11 @@ impl Settings {
         self.validate_database()?;
         self.validate_mail()?;
         within("max_body_bytes", self.max_body_bytes, 1024..=64 << 20)?;
+        within(
+            "client_request_timeout_ms",
+            self.client_request_timeout_ms,
+            100..=600_000,
+        )?;
         tracing_subscriber::EnvFilter::try_new(&self.rust_log).map_err(|e| {
             invalid(
                 "rust_log",

@@ -4,8 +4,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
-use actix_web::{web, App, HttpServer};
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, KeepAlive};
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::{AppConfig, Server};
+use actix_web::{web, App};
 
 use crate::app::{Clock, Ctx, Pools};
 use crate::config::Settings;
@@ -89,30 +92,52 @@ impl Application {
         let worker_health = web::Data::from(health.clone());
         http::metrics::install();
         let max_body = settings.max_body_bytes;
-        let ctx = web::Data::new(Ctx::new(pools, settings, clock));
         // A revoked token is refused everywhere within 5 s (SPEC §4).
         let ready = web::Data::new(readiness.clone());
         let tokens = web::Data::new(TokenCache::new(
             Duration::from_secs(3),
             Duration::from_secs(5),
         ));
-        let server = HttpServer::new(move || {
+        let client_timeout = Duration::from_millis(settings.client_request_timeout_ms);
+        let ctx = web::Data::new(Ctx::new(pools, settings, clock));
+        let app = move || {
             App::new()
                 .wrap(http::bare_errors())
+                .wrap(actix_web::middleware::from_fn(http::guard::body_timeout))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .wrap(actix_web::middleware::from_fn(http::metrics::track))
                 .app_data(ctx.clone())
                 .app_data(tokens.clone())
                 .app_data(worker_health.clone())
                 .app_data(ready.clone())
+                .app_data(http::guard::BodyTimeout(client_timeout))
                 .app_data(http::json_config(max_body))
                 .app_data(http::path_config())
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
-        })
-        .listen(listener)?
-        .shutdown_timeout(20)
-        .run();
+        };
+        let addr = listener.local_addr()?;
+        // actix-web's HttpServer, with each connection guarded (`http::guard`): errors raised
+        // before routing are problem+json too.
+        let server = actix_server::Server::build()
+            .listen("voter-meetings", listener, move || {
+                let routes = app()
+                    .into_factory()
+                    .map_err(|e: actix_web::Error| e.error_response());
+                let http = HttpService::build()
+                    .keep_alive(KeepAlive::Timeout(Duration::from_secs(5)))
+                    .client_request_timeout(client_timeout)
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    .local_addr(addr)
+                    .h1(map_config(routes, move |_| AppConfig::default()));
+                fn_service(|io: actix_web::rt::net::TcpStream| async move {
+                    let peer = io.peer_addr().ok();
+                    Ok::<_, DispatchError>((http::guard::Guarded::new(io), peer))
+                })
+                .and_then(http)
+            })?
+            .shutdown_timeout(20)
+            .run();
         Ok(Self {
             port,
             server,

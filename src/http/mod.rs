@@ -5,6 +5,7 @@ mod audit;
 pub mod auth;
 mod calendars;
 mod elections;
+pub mod guard;
 pub mod health;
 mod health_rules;
 pub mod idempotency;

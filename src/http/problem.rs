@@ -144,14 +144,13 @@ impl ResponseError for ApiError {
     }
 }
 
-/// The problem object, with the headers its status asks for.
-pub fn render(problem: &Problem) -> HttpResponse {
+/// The problem object of RFC 9457 with the service's `code` and any `errors` and extras.
+pub fn body(problem: &Problem) -> Value {
     let code = problem.code;
-    let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut body = json!({
         "type": format!("urn:voter-meetings:problem:{}", code.as_str()),
         "title": code.title(),
-        "status": status.as_u16(),
+        "status": code.status(),
         "code": code.as_str(),
         "detail": problem.detail,
     });
@@ -163,6 +162,14 @@ pub fn render(problem: &Problem) -> HttpResponse {
             obj.entry(k.clone()).or_insert_with(|| v.clone());
         }
     }
+    body
+}
+
+/// The problem object, with the headers its status asks for.
+pub fn render(problem: &Problem) -> HttpResponse {
+    let code = problem.code;
+    let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = body(problem);
     let mut response = HttpResponse::build(status);
     response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
     match status {

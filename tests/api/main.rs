@@ -4,6 +4,7 @@ mod helpers;
 mod attendance;
 mod audit;
 mod auth_first;
+mod before_routing;
 mod cli;
 mod config;
 mod duplicates;

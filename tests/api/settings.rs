@@ -44,6 +44,11 @@ fn every_out_of_range_setting_stops_the_binary_with_exit_code_2_naming_it() {
         ("CALENDAR_LINK_KEY", "too short", "calendar_link_key"),
         ("MAX_BODY_BYTES", "0", "max_body_bytes"),
         (
+            "CLIENT_REQUEST_TIMEOUT_MS",
+            "0",
+            "client_request_timeout_ms",
+        ),
+        (
             "SCHEDULING__TRAVEL_BUFFER_MINUTES",
             "-30",
             "scheduling.travel_buffer_minutes",
