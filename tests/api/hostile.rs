@@ -604,3 +604,31 @@ fn arbitrary_unicode_in_any_text_field_never_gets_a_5xx() {
     }
     assert!(every_field.is_empty(), "{every_field:#?}");
 }
+
+#[actix_web::test]
+async fn an_import_with_control_characters_names_every_bad_row() {
+    let app = spawn_app().await;
+    let mut csv = String::from("Tên đơn vị hành chính,Cấp,Đơn vị cấp trên,Mã,Email liên hệ\n");
+    for (i, name) in [
+        "Tỉnh A\u{0}",
+        "Tỉnh\u{1b}[31m B",
+        "\u{202e}Tỉnh C",
+        "Tỉnh \u{85}D",
+    ]
+    .iter()
+    .enumerate()
+    {
+        csv.push_str(&format!("{name},Tỉnh,,{i},\n"));
+    }
+    let a = app
+        .post_raw("/imports/regions", &app.admin, "text/csv", csv.into_bytes())
+        .await;
+    let body = a.problem(422, "import_failed");
+    let rows: Vec<i64> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["row"].as_i64())
+        .collect();
+    assert_eq!(rows.len(), 4, "{body}");
+}
