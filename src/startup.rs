@@ -103,6 +103,7 @@ impl Application {
         let app = move || {
             App::new()
                 .wrap(http::bare_errors())
+                .wrap(actix_web::middleware::from_fn(http::semantics::conditional))
                 .wrap(actix_web::middleware::from_fn(http::guard::body_timeout))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .wrap(actix_web::middleware::from_fn(http::metrics::track))

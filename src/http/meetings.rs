@@ -55,7 +55,8 @@ async fn get(
         .json(meeting))
 }
 
-/// The version an `If-Match` header names: `"3"`, `W/"3"`, or `*` for whatever is current.
+/// The version an `If-Match` header names: `"3"`, or `*` for whatever is current. A weak
+/// `W/"3"` never matches: RFC 9110 §13.1.1 wants strong comparison here.
 fn if_match(req: &HttpRequest) -> Result<Expected, ApiError> {
     let raw = req
         .headers()
@@ -72,8 +73,13 @@ fn if_match(req: &HttpRequest) -> Result<Expected, ApiError> {
     if raw == "*" {
         return Ok(Expected::Any);
     }
-    raw.trim_start_matches("W/")
-        .trim_matches('"')
+    if raw.starts_with("W/") {
+        return Err(ApiError::new(
+            Code::VersionConflict,
+            format!("If-Match {raw} is a weak ETag; If-Match compares strongly, send the ETag as GET gave it"),
+        ));
+    }
+    raw.trim_matches('"')
         .parse::<i32>()
         .map(Expected::Version)
         .map_err(|_| {

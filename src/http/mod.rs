@@ -4,6 +4,7 @@ mod attendance;
 mod audit;
 pub mod auth;
 mod calendars;
+pub mod docs;
 mod elections;
 pub mod guard;
 pub mod health;
@@ -21,6 +22,7 @@ mod query;
 mod regions;
 mod reports;
 mod schedules;
+pub mod semantics;
 pub mod spreadsheets;
 mod venues;
 
@@ -38,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     metrics::configure(cfg);
     calendars::configure(cfg);
+    docs::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::authenticate))

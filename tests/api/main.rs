@@ -24,6 +24,7 @@ mod openapi;
 mod operations;
 mod regions;
 mod reports;
+mod semantics;
 mod settings;
 mod validation;
 mod venues;
