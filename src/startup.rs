@@ -120,12 +120,20 @@ impl Application {
         let addr = listener.local_addr()?;
         // actix-web's HttpServer, with each connection guarded (`http::guard`): errors raised
         // before routing are problem+json too.
-        let server = actix_server::Server::build()
+        let builder = actix_server::Server::build();
+        // As HttpServer does: on shutdown, idle keep-alive connections close at once.
+        let shutdown = builder.graceful_shutdown_signal();
+        let server = builder
             .listen("voter-meetings", listener, move || {
                 let routes = app()
                     .into_factory()
                     .map_err(|e: actix_web::Error| e.error_response());
+                let shutdown = shutdown.clone();
                 let http = HttpService::build()
+                    .graceful_shutdown_signal(move || {
+                        let signal = shutdown.clone();
+                        async move { signal.notified().await }
+                    })
                     .keep_alive(KeepAlive::Timeout(Duration::from_secs(5)))
                     .client_request_timeout(client_timeout)
                     .client_disconnect_timeout(Duration::from_secs(1))
