@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::db::pool::{self, PoolSettings};
 use crate::domain::calendar_link::CalendarKey;
 use crate::email::worker::{self, Health, Worker};
-use crate::http::{self, auth::TokenCache, health::Readiness};
+use crate::http::{self, auth::TokenCache, health::Readiness, rate_limit::RateLimiter};
 
 pub struct Application {
     port: u16,
@@ -24,6 +24,7 @@ pub struct Application {
     outbox: Option<Arc<Worker>>,
     health: Arc<Health>,
     readiness: Readiness,
+    ctx: web::Data<Ctx>,
 }
 
 /// How long a worker whose task ended waits before it starts again.
@@ -92,23 +93,28 @@ impl Application {
         let worker_health = web::Data::from(health.clone());
         http::metrics::install();
         let max_body = settings.max_body_bytes;
+        let budgets = web::Data::new(RateLimiter::new(&settings.rate_limit));
+        let client_timeout = Duration::from_millis(settings.client_request_timeout_ms);
+        let ctx = web::Data::new(Ctx::new(pools, settings, clock));
         // A revoked token is refused everywhere within 5 s (SPEC §4).
         let ready = web::Data::new(readiness.clone());
         let tokens = web::Data::new(TokenCache::new(
             Duration::from_secs(3),
             Duration::from_secs(5),
         ));
-        let client_timeout = Duration::from_millis(settings.client_request_timeout_ms);
-        let ctx = web::Data::new(Ctx::new(pools, settings, clock));
+        let app_ctx = ctx.clone();
         let app = move || {
             App::new()
                 .wrap(http::bare_errors())
                 .wrap(actix_web::middleware::from_fn(http::semantics::conditional))
                 .wrap(actix_web::middleware::from_fn(http::guard::body_timeout))
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<
+                    http::logging::RequestSpans,
+                >::new())
                 .wrap(actix_web::middleware::from_fn(http::metrics::track))
                 .app_data(ctx.clone())
                 .app_data(tokens.clone())
+                .app_data(budgets.clone())
                 .app_data(worker_health.clone())
                 .app_data(ready.clone())
                 .app_data(http::guard::BodyTimeout(client_timeout))
@@ -153,6 +159,7 @@ impl Application {
             outbox,
             health,
             readiness,
+            ctx: app_ctx,
         })
     }
 
@@ -186,11 +193,22 @@ impl Application {
                 .await;
             })
         });
+        let (ctx, ready, stop_sweeping) = (self.ctx, self.readiness.clone(), stop.subscribe());
+        let sweeper = actix_web::rt::spawn(async move {
+            while !ready.is_ready() {
+                if *stop_sweeping.borrow() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            http::idempotency::sweep_until_stopped(&ctx, stop_sweeping).await;
+        });
         let served = self.server.await;
         let _ = stop.send(true);
         if let Some(supervisor) = supervisor {
             let _ = supervisor.await;
         }
+        let _ = sweeper.await;
         served
     }
 }

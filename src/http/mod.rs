@@ -11,6 +11,7 @@ pub mod health;
 mod health_rules;
 pub mod idempotency;
 mod imports;
+pub mod logging;
 mod me;
 mod meetings;
 pub mod metrics;
@@ -19,6 +20,7 @@ mod outbox;
 pub mod pagination;
 pub mod problem;
 mod query;
+pub mod rate_limit;
 mod regions;
 mod reports;
 mod schedules;
@@ -43,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     docs::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(rate_limit::limit))
             .wrap(actix_web::middleware::from_fn(auth::authenticate))
             .wrap(actix_web::middleware::from_fn(health::gate))
             .configure(openapi::configure)

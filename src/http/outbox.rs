@@ -65,7 +65,7 @@ async fn list(
     let page = PageRequest::parse(q.limit, q.cursor)?;
     let (candidate_id, after, limit) = (q.candidate_id, page.after_id()?, page.fetch());
     let rows = ctx
-        .read(move |tx| {
+        .page(page.limit, move |tx| {
             let filter = OutboxFilter {
                 status,
                 candidate_id,

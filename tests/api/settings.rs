@@ -87,6 +87,12 @@ fn every_out_of_range_setting_stops_the_binary_with_exit_code_2_naming_it() {
             "outbox.dead_worker_after_ms",
         ),
         ("OUTBOX__ENABLED", "maybe", "outbox.enabled"),
+        ("RATE_LIMIT__BURST", "0", "rate_limit.burst"),
+        (
+            "RATE_LIMIT__REQUESTS_PER_SECOND",
+            "-1",
+            "rate_limit.requests_per_second",
+        ),
     ];
     let mut wrong = Vec::new();
     for (var, value, key) in cases {
