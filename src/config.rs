@@ -27,6 +27,9 @@ pub struct Settings {
     pub calendar_link_key: String,
     pub rust_log: String,
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's headers, and how long its body may
+    /// stop arriving: past it, 408.
+    pub client_request_timeout_ms: u64,
     pub scheduling: Scheduling,
     pub outbox: OutboxSettings,
     pub rate_limit: RateLimitSettings,
@@ -98,6 +101,50 @@ pub struct OutboxSettings {
     pub dead_worker_after_ms: u64,
 }
 
+impl OutboxSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        within(
+            "outbox.poll_interval_ms",
+            self.poll_interval_ms,
+            1..=3_600_000,
+        )?;
+        within("outbox.batch_size", self.batch_size, 1..=10_000)?;
+        within("outbox.max_attempts", self.max_attempts, 1..=100)?;
+        within(
+            "outbox.backoff_base_seconds",
+            self.backoff_base_seconds,
+            1..=86_400,
+        )?;
+        within(
+            "outbox.backoff_max_seconds",
+            self.backoff_max_seconds,
+            self.backoff_base_seconds..=7 * 86_400,
+        )?;
+        within(
+            "outbox.smtp_timeout_seconds",
+            self.smtp_timeout_seconds,
+            1..=600,
+        )?;
+        within(
+            "outbox.heartbeat_interval_ms",
+            self.heartbeat_interval_ms,
+            1..=600_000,
+        )?;
+        within(
+            "outbox.dead_worker_after_ms",
+            self.dead_worker_after_ms,
+            2 * self.heartbeat_interval_ms..=3_600_000,
+        )
+        .map_err(|e| match e {
+            SettingsError::Invalid { key, problem } => invalid(
+                key,
+                format!("{problem} (at least twice outbox.heartbeat_interval_ms)"),
+            ),
+            other => other,
+        })
+    }
+}
+
 /// Never prints credentials: the database and SMTP URLs may carry passwords.
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -117,6 +164,7 @@ impl fmt::Debug for Settings {
             .field("mail_dir", &self.mail_dir)
             .field("mail_from", &self.mail_from)
             .field("public_url", &self.public_url)
+            .field("client_request_timeout_ms", &self.client_request_timeout_ms)
             .field("scheduling", &self.scheduling)
             .field("outbox", &self.outbox)
             .field("rate_limit", &self.rate_limit)
@@ -137,14 +185,174 @@ pub fn redact_url(raw: &str) -> String {
     }
 }
 
+/// Why the settings cannot be used: one that does not load (wrong type, unknown file), or
+/// one out of its range, named as its environment variable and its key in the files.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Load(#[from] config::ConfigError),
+    #[error("{} ({key}) {problem}", env_name(key))]
+    Invalid { key: &'static str, problem: String },
+}
+
+/// `outbox.batch_size` → `OUTBOX__BATCH_SIZE`.
+fn env_name(key: &str) -> String {
+    key.replace('.', "__").to_uppercase()
+}
+
+fn invalid(key: &'static str, problem: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key,
+        problem: problem.into(),
+    }
+}
+
+/// `value` must lie in `range`.
+fn within<T>(
+    key: &'static str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<(), SettingsError>
+where
+    T: PartialOrd + fmt::Display,
+{
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(invalid(
+            key,
+            format!(
+                "= {value}: must be from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
+}
+
+/// The shortest key that signs calendar links (HMAC-SHA256 wants 32 bytes).
+pub const MIN_CALENDAR_KEY_BYTES: usize = 32;
+
 impl Settings {
-    /// Loads settings from `config/` (or `$APP_CONFIG_DIR`) and the environment.
-    pub fn load() -> Result<Self, config::ConfigError> {
+    /// Loads settings from `config/` (or `$APP_CONFIG_DIR`) and the environment, and checks
+    /// every one of them.
+    pub fn load() -> Result<Self, SettingsError> {
         let dir = std::env::var("APP_CONFIG_DIR").unwrap_or_else(|_| "config".to_owned());
-        match std::env::var("APP_ENV") {
+        let settings = match std::env::var("APP_ENV") {
             Ok(env) => Self::load_from(&dir, Some(&env)),
             Err(_) => Self::load_from(&dir, None),
+        }?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Every setting in its range (SPEC §6): the first one that is not, named.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        self.validate_database()?;
+        self.validate_mail()?;
+        within("max_body_bytes", self.max_body_bytes, 1024..=64 << 20)?;
+        within(
+            "client_request_timeout_ms",
+            self.client_request_timeout_ms,
+            100..=600_000,
+        )?;
+        tracing_subscriber::EnvFilter::try_new(&self.rust_log).map_err(|e| {
+            invalid(
+                "rust_log",
+                format!("{:?} is not a log filter: {e}", self.rust_log),
+            )
+        })?;
+        within(
+            "scheduling.travel_buffer_minutes",
+            self.scheduling.travel_buffer_minutes,
+            0..=24 * 60,
+        )?;
+        self.outbox.validate()
+    }
+
+    fn validate_database(&self) -> Result<(), SettingsError> {
+        let url = url::Url::parse(&self.database_url)
+            .map_err(|e| invalid("database_url", format!("is not a URL: {e}")))?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err(invalid(
+                "database_url",
+                "must be a postgres:// or postgresql:// URL",
+            ));
         }
+        within("database_pool_size", self.database_pool_size, 1..=1000)?;
+        within(
+            "database_reports_pool_size",
+            self.database_reports_pool_size,
+            1..=1000,
+        )?;
+        within(
+            "database_statement_timeout_ms",
+            self.database_statement_timeout_ms,
+            1..=3_600_000,
+        )?;
+        use std::net::ToSocketAddrs;
+        match self.listen_addr.to_socket_addrs() {
+            Ok(addrs) if addrs.len() > 0 => Ok(()),
+            Ok(_) => Err(invalid(
+                "listen_addr",
+                format!("{:?} names no address", self.listen_addr),
+            )),
+            Err(e) => Err(invalid(
+                "listen_addr",
+                format!(
+                    "{:?} is not an address such as 127.0.0.1:8080: {e}",
+                    self.listen_addr
+                ),
+            )),
+        }
+    }
+
+    fn validate_mail(&self) -> Result<(), SettingsError> {
+        if let Some(raw) = &self.smtp_url {
+            let url = url::Url::parse(raw)
+                .map_err(|e| invalid("smtp_url", format!("is not a URL: {e}")))?;
+            if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none_or(str::is_empty)
+            {
+                return Err(invalid(
+                    "smtp_url",
+                    format!(
+                        "{} must be smtp://host:port or smtps://host:port",
+                        redact_url(raw)
+                    ),
+                ));
+            }
+        }
+        if self.mail_dir.as_os_str().is_empty() {
+            return Err(invalid("mail_dir", "must not be empty"));
+        }
+        self.mail_from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| {
+                invalid(
+                    "mail_from",
+                    format!(
+                        "{:?} is not a mailbox such as \"Name <addr@example.vn>\": {e}",
+                        self.mail_from
+                    ),
+                )
+            })?;
+        if let Some(public) = &self.public_url {
+            let ok = url::Url::parse(public)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(invalid(
+                    "public_url",
+                    format!("{public:?} must be an http(s) URL with a host"),
+                ));
+            }
+        }
+        if self.calendar_link_key.len() < MIN_CALENDAR_KEY_BYTES {
+            return Err(invalid(
+                "calendar_link_key",
+                format!("must be at least {MIN_CALENDAR_KEY_BYTES} bytes"),
+            ));
+        }
+        Ok(())
     }
 
     /// Layers, each over the one before: the defaults built into the binary (a copy of
@@ -185,6 +393,25 @@ mod tests {
         assert_eq!(s.listen_addr, "127.0.0.1:8080");
         assert_eq!(s.scheduling.travel_buffer_minutes, 30);
         assert_eq!(s.outbox.max_attempts, 8);
+    }
+
+    #[test]
+    fn every_shipped_configuration_passes_its_own_check() {
+        for env in [None, Some("test"), Some("production")] {
+            let s = Settings::load_from("config", env).expect("loads");
+            assert!(s.validate().is_ok(), "{env:?}: {:?}", s.validate());
+        }
+    }
+
+    #[test]
+    fn an_out_of_range_setting_is_named_as_its_variable_and_its_key() {
+        let mut s = Settings::load_from("/nonexistent", None).expect("defaults load");
+        s.outbox.batch_size = 0;
+        let shown = s.validate().map_err(|e| e.to_string());
+        assert_eq!(
+            shown,
+            Err("OUTBOX__BATCH_SIZE (outbox.batch_size) = 0: must be from 1 to 10000".to_owned())
+        );
     }
 
     #[test]

@@ -4,8 +4,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
-use actix_web::{web, App, HttpServer};
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, KeepAlive};
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::{AppConfig, Server};
+use actix_web::{web, App};
 
 use crate::app::{Clock, Ctx, Pools};
 use crate::config::Settings;
@@ -92,6 +95,7 @@ impl Application {
         http::metrics::install();
         let max_body = settings.max_body_bytes;
         let budgets = web::Data::new(RateLimiter::new(&settings.rate_limit));
+        let client_timeout = Duration::from_millis(settings.client_request_timeout_ms);
         let ctx = web::Data::new(Ctx::new(pools, settings, clock));
         // A revoked token is refused everywhere within 5 s (SPEC §4).
         let ready = web::Data::new(readiness.clone());
@@ -100,10 +104,11 @@ impl Application {
             Duration::from_secs(5),
         ));
         let app_ctx = ctx.clone();
-        let server = HttpServer::new(move || {
+        let app = move || {
             App::new()
                 .wrap(http::bare_errors())
                 .wrap(actix_web::middleware::from_fn(http::semantics::conditional))
+                .wrap(actix_web::middleware::from_fn(http::guard::body_timeout))
                 .wrap(tracing_actix_web::TracingLogger::<
                     http::logging::RequestSpans,
                 >::new())
@@ -113,16 +118,43 @@ impl Application {
                 .app_data(budgets.clone())
                 .app_data(worker_health.clone())
                 .app_data(ready.clone())
+                .app_data(http::guard::BodyTimeout(client_timeout))
                 .app_data(http::json_config(max_body))
                 .app_data(http::path_config())
-                .app_data(http::query_config())
                 .configure(http::configure)
                 .configure(console::configure)
                 .default_service(web::to(http::not_found))
-        })
-        .listen(listener)?
-        .shutdown_timeout(20)
-        .run();
+        };
+        let addr = listener.local_addr()?;
+        // actix-web's HttpServer, with each connection guarded (`http::guard`): errors raised
+        // before routing are problem+json too.
+        let builder = actix_server::Server::build();
+        // As HttpServer does: on shutdown, idle keep-alive connections close at once.
+        let shutdown = builder.graceful_shutdown_signal();
+        let server = builder
+            .listen("voter-meetings", listener, move || {
+                let routes = app()
+                    .into_factory()
+                    .map_err(|e: actix_web::Error| e.error_response());
+                let shutdown = shutdown.clone();
+                let http = HttpService::build()
+                    .graceful_shutdown_signal(move || {
+                        let signal = shutdown.clone();
+                        async move { signal.notified().await }
+                    })
+                    .keep_alive(KeepAlive::Timeout(Duration::from_secs(5)))
+                    .client_request_timeout(client_timeout)
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    .local_addr(addr)
+                    .h1(map_config(routes, move |_| AppConfig::default()));
+                fn_service(|io: actix_web::rt::net::TcpStream| async move {
+                    let peer = io.peer_addr().ok();
+                    Ok::<_, DispatchError>((http::guard::Guarded::new(io), peer))
+                })
+                .and_then(http)
+            })?
+            .shutdown_timeout(20)
+            .run();
         Ok(Self {
             port,
             server,

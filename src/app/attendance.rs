@@ -17,7 +17,7 @@ use crate::domain::problem::{Code, FieldErrors, Problem};
 use crate::domain::scope::Caller;
 use crate::domain::text;
 
-/// A check-in as asked for: a site (none: the online block, or the only site), a count.
+/// A check-in as asked for: a site (none: the online block, or else the only site), a count.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckIn {
@@ -28,7 +28,17 @@ pub struct CheckIn {
 /// Moves a counter; on refusal, explains why from the counter as it now stands.
 pub fn check_in(tx: &mut Tx<'_>, who: &Caller, meeting_id: Uuid, req: &CheckIn) -> Result<Counted> {
     who.ensure_can_mutate()?;
-    let count = check_in::count(req.count)?;
+    let count = match check_in::count(req.count) {
+        Ok(count) => count,
+        Err(refused) => {
+            // Scope (rule 11) answers before the body is judged.
+            let m =
+                meetings_db::find(tx, meeting_id)?.ok_or_else(|| Problem::not_found("meeting"))?;
+            who.ensure_reads_among(&m.reach)?;
+            who.ensure_acts_among(&m.actors)?;
+            return Err(refused.into());
+        }
+    };
     let now = tx.now();
     if let Some(counted) = db::check_in(tx, meeting_id, req.site_id, count, who.scope(), now)? {
         return Ok(counted);
@@ -42,11 +52,22 @@ pub fn check_in(tx: &mut Tx<'_>, who: &Caller, meeting_id: Uuid, req: &CheckIn) 
         None => match m.online_max_participants {
             Some(max) => (m.online_present, max),
             None => {
-                return Err(Problem::field(
-                    "site_id",
-                    "this meeting is not online: name one of its sites",
-                )
-                .into())
+                // Without an online block, the meeting's only site is the one meant.
+                let sites = meetings_db::sites_of(tx, &[meeting_id])?;
+                let [only] = sites.as_slice() else {
+                    return Err(Problem::field(
+                        "site_id",
+                        "this meeting has several sites: name one of them",
+                    )
+                    .into());
+                };
+                let site = Some(only.id);
+                if let Some(counted) = db::check_in(tx, meeting_id, site, count, who.scope(), now)?
+                {
+                    return Ok(counted);
+                }
+                db::site_counter(tx, meeting_id, only.id)?
+                    .ok_or_else(|| Problem::field("site_id", "no such site in this meeting"))?
             }
         },
     };

@@ -768,9 +768,33 @@ fn notify_candidates(
     Ok(())
 }
 
+/// Scope (rule 11) before the body is judged: the units and venues a new meeting names,
+/// those that exist, must be ones the caller may plan for.
+fn ensure_acts_on_named(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Result<()> {
+    if who.scope().is_none() {
+        return Ok(());
+    }
+    let venue_ids: Vec<Uuid> = new.sites.iter().map(|s| s.venue_id).collect();
+    let place = MeetingPlace {
+        venue_paths: venues::find_many(tx, &venue_ids)?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect(),
+        unit_paths: units::find_many(tx, &new.electoral_unit_ids)?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect(),
+    };
+    if place.venue_paths.is_empty() && place.unit_paths.is_empty() {
+        return Ok(());
+    }
+    Ok(who.ensure_acts_on(&place)?)
+}
+
 /// Plans a meeting; every rule is checked in this transaction.
 pub fn plan(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Result<Meeting> {
     who.ensure_can_mutate()?;
+    ensure_acts_on_named(tx, who, new)?;
     let plan = new.parse()?;
     let id = Uuid::now_v7();
     let checked = check(tx, who, &plan)?;
@@ -897,8 +921,8 @@ pub fn edit(
 
 /// Cancels a planned meeting and frees its candidates and venues.
 pub fn cancel(tx: &mut Tx<'_>, who: &Caller, id: Uuid, reason: &str) -> Result<Meeting> {
-    let reason = text::free_text(reason, 1000).map_err(|m| Problem::field("reason", m))?;
     let (row, before) = lock_for_action(tx, who, id)?;
+    let reason = text::free_text(reason, 1000).map_err(|m| Problem::field("reason", m))?;
     ensure_planned(&row)?;
     let now = tx.now();
     ensure_not_ended(who, &row, now)?;

@@ -17,9 +17,13 @@ pub enum Constraint {
     RegionsCodeUnique,
     RegionsProvinceCodeUnique,
     RegionsNameUnique,
+    RegionsProvinceNameUnique,
     ElectoralUnitsNameUnique,
+    ElectoralUnitsFoldedNameUnique,
     CandidatesEmailUnique,
+    CandidatesFoldedEmailUnique,
     VenuesNameUnique,
+    VenuesFoldedNameUnique,
     AttendanceReportsRevisionUnique,
     /// Any other constraint, by its name.
     #[strum(default)]

@@ -1,4 +1,5 @@
 //! `GET /audit?entity_id=`: the audit trail (admin).
+use super::query::Query;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -26,7 +27,7 @@ struct AuditQuery {
 async fn list(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
-    q: web::Query<AuditQuery>,
+    q: Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;

@@ -1,4 +1,5 @@
 //! `/elections`, their `/electoral-units` and the units' `/candidates`.
+use super::query::Query;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -73,7 +74,7 @@ struct PageQuery {
 async fn list_elections(
     _who: Caller,
     ctx: web::Data<Ctx>,
-    q: web::Query<PageQuery>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;
@@ -123,7 +124,7 @@ async fn list_units(
     who: Caller,
     ctx: web::Data<Ctx>,
     id: web::Path<String>,
-    q: web::Query<UnitQuery>,
+    q: Query<UnitQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let election_id = super::parse_id(&id, "election")?;
     let q = q.into_inner();
@@ -171,7 +172,7 @@ async fn list_candidates(
     who: Caller,
     ctx: web::Data<Ctx>,
     id: web::Path<String>,
-    q: web::Query<PageQuery>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let unit_id = super::parse_id(&id, "electoral unit")?;
     let q = q.into_inner();

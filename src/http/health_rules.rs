@@ -1,5 +1,6 @@
 //! `/health-rules`: public-health gathering rules, each change answering the meetings it puts
 //! in breach.
+use super::query::Query;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -71,7 +72,7 @@ struct ListQuery {
 async fn list(
     who: Caller,
     ctx: web::Data<Ctx>,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;

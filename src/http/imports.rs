@@ -1,5 +1,6 @@
 //! `POST /imports/{kind}`: regions, venues, candidates or meetings from a CSV or XLSX file, all
 //! rows or none (`?dry_run=true` checks without writing).
+use super::query::Query;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -37,7 +38,7 @@ async fn import(
     ctx: web::Data<Ctx>,
     req: HttpRequest,
     kind: web::Path<String>,
-    q: web::Query<ImportQuery>,
+    q: Query<ImportQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let kind = kinds::parse::<Kind>(&kind).map_err(|_| Problem::not_found("kind of import"))?;

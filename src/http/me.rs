@@ -1,4 +1,5 @@
 //! `GET /me` (the calling token) and `/tokens` (admin: create, list, revoke).
+use super::query::Query;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -47,7 +48,7 @@ struct PageQuery {
 async fn list_tokens(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
-    q: web::Query<PageQuery>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;

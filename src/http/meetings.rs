@@ -1,4 +1,5 @@
 //! `/meetings`: plan, list, read, edit (with `If-Match`) and cancel voter-contact meetings.
+use super::query::Query;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -166,7 +167,7 @@ fn parse_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), Problem> {
 async fn list(
     who: Caller,
     ctx: web::Data<Ctx>,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;

@@ -6,6 +6,7 @@ pub mod auth;
 mod calendars;
 pub mod docs;
 mod elections;
+pub mod guard;
 pub mod health;
 mod health_rules;
 pub mod idempotency;
@@ -18,6 +19,7 @@ mod openapi;
 mod outbox;
 pub mod pagination;
 pub mod problem;
+mod query;
 pub mod rate_limit;
 mod regions;
 mod reports;
@@ -94,11 +96,6 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|e, _| ApiError::bad_request(format!("invalid path: {e}")).into())
-}
-
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default()
-        .error_handler(|e, _| ApiError::bad_request(format!("invalid query string: {e}")).into())
 }
 
 /// The answer to a path no route serves.

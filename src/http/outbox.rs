@@ -1,5 +1,6 @@
 //! `/outbox`: the admin's view of every email and its delivery attempts, and a failed email
 //! sent again.
+use super::query::Query;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -34,7 +35,7 @@ struct OutboxQuery {
 async fn list(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
-    q: web::Query<OutboxQuery>,
+    q: Query<OutboxQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let mut e = FieldErrors::new();

@@ -73,13 +73,7 @@ fn database_problem(e: &DbError) -> Option<Problem> {
         DbError::Violated {
             violation: Violation::Unique,
             constraint,
-        } => Problem::new(
-            Code::AlreadyExists,
-            format!(
-                "a record with these values already exists ({})",
-                name(constraint)
-            ),
-        ),
+        } => Problem::new(Code::AlreadyExists, taken(constraint)),
         DbError::Violated {
             violation: Violation::ForeignKey,
             constraint,
@@ -90,6 +84,34 @@ fn database_problem(e: &DbError) -> Option<Problem> {
         DbError::Violated { .. } | DbError::Other(_) => return None,
     };
     Some(p)
+}
+
+/// What a unique constraint found taken (names compare case-insensitively after NFC).
+fn taken(c: &Constraint) -> String {
+    let what = match c {
+        Constraint::RegionsCodeUnique | Constraint::RegionsProvinceCodeUnique => {
+            "a region with this code already exists"
+        }
+        Constraint::RegionsNameUnique | Constraint::RegionsProvinceNameUnique => {
+            "a region of this name already exists beside it"
+        }
+        Constraint::ElectoralUnitsNameUnique | Constraint::ElectoralUnitsFoldedNameUnique => {
+            "an electoral unit of this name already exists for this body and region"
+        }
+        Constraint::CandidatesEmailUnique | Constraint::CandidatesFoldedEmailUnique => {
+            "a candidate of this unit already has this email"
+        }
+        Constraint::VenuesNameUnique | Constraint::VenuesFoldedNameUnique => {
+            "a venue of this name already exists in this region"
+        }
+        other => {
+            return format!(
+                "a record with these values already exists ({})",
+                name(other)
+            )
+        }
+    };
+    format!("{what} (names and emails compare case-insensitively, after NFC)")
 }
 
 fn name(c: &Constraint) -> String {
@@ -122,14 +144,13 @@ impl ResponseError for ApiError {
     }
 }
 
-/// The problem object, with the headers its status asks for.
-pub fn render(problem: &Problem) -> HttpResponse {
+/// The problem object of RFC 9457 with the service's `code` and any `errors` and extras.
+pub fn body(problem: &Problem) -> Value {
     let code = problem.code;
-    let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut body = json!({
         "type": format!("urn:voter-meetings:problem:{}", code.as_str()),
         "title": code.title(),
-        "status": status.as_u16(),
+        "status": code.status(),
         "code": code.as_str(),
         "detail": problem.detail,
     });
@@ -141,6 +162,14 @@ pub fn render(problem: &Problem) -> HttpResponse {
             obj.entry(k.clone()).or_insert_with(|| v.clone());
         }
     }
+    body
+}
+
+/// The problem object, with the headers its status asks for.
+pub fn render(problem: &Problem) -> HttpResponse {
+    let code = problem.code;
+    let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = body(problem);
     let mut response = HttpResponse::build(status);
     response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
     match status {

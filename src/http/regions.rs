@@ -1,4 +1,5 @@
 //! `/regions`: the administrative tree.
+use super::query::Query;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -46,7 +47,7 @@ struct ListQuery {
 async fn list(
     who: Caller,
     ctx: web::Data<Ctx>,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;

@@ -1,5 +1,6 @@
 //! `/reports/*`: what the election committee reads — attendance roll-ups, overdue reports, and
 //! whether every candidate got their fair share of meetings — as JSON, CSV or XLSX.
+use super::query::Query;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -87,7 +88,7 @@ fn download(
 async fn attendance(
     who: Caller,
     ctx: web::Data<Ctx>,
-    q: web::Query<AttendanceQuery>,
+    q: Query<AttendanceQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let election_id = required(q.election_id)?;
@@ -124,7 +125,7 @@ struct ScopeQuery {
 async fn overdue(
     who: Caller,
     ctx: web::Data<Ctx>,
-    q: web::Query<ScopeQuery>,
+    q: Query<ScopeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let election_id = required(q.election_id)?;
@@ -150,7 +151,7 @@ async fn overdue(
 async fn fairness(
     who: Caller,
     ctx: web::Data<Ctx>,
-    q: web::Query<ScopeQuery>,
+    q: Query<ScopeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let how = answered(q.format.as_deref(), q.lang.as_deref())?;

@@ -1,4 +1,5 @@
 //! Candidates' schedules: queued emails, their calendar, and its subscription link.
+use super::query::Query;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -54,7 +55,7 @@ async fn queue_all(
     ctx: web::Data<Ctx>,
     req: HttpRequest,
     id: web::Path<String>,
-    q: web::Query<FanOutQuery>,
+    q: Query<FanOutQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let election_id = super::parse_id(&id, "election")?;
     let region_id = q.into_inner().region_id;

@@ -1,5 +1,6 @@
 //! `/venues`: where meetings take place, and `/venues/{id}/capacity`: what one may hold over a
 //! period under the rules in force.
+use super::query::Query;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -48,7 +49,7 @@ struct ListQuery {
 async fn list(
     who: Caller,
     ctx: web::Data<Ctx>,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;
@@ -111,7 +112,7 @@ async fn capacity(
     who: Caller,
     ctx: web::Data<Ctx>,
     id: web::Path<String>,
-    q: web::Query<PeriodQuery>,
+    q: Query<PeriodQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = super::parse_id(&id, "venue")?;
     let q = q.into_inner();

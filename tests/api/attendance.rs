@@ -133,9 +133,11 @@ async fn cancelled_meetings_take_no_check_ins_and_observers_none_at_all() {
     )
     .await
     .problem(422, "validation_failed");
-    app.post(&format!("/meetings/{id}/checkins"), &app.admin, json!({}))
-        .await
-        .problem(422, "validation_failed");
+    // Without a site_id an in-person meeting's one site is meant (issue 9.13).
+    let counted = app
+        .post(&format!("/meetings/{id}/checkins"), &app.admin, json!({}))
+        .await;
+    assert_eq!(counted.ok(200)["site_id"], m["sites"][0]["id"]);
     app.post(
         &format!("/meetings/{id}/cancel"),
         &app.admin,

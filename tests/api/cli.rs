@@ -3,7 +3,7 @@ use std::process::Command;
 
 use crate::helpers::spawn_app;
 
-fn binary() -> Command {
+pub fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_voter-meetings"))
 }
 
@@ -139,13 +139,13 @@ async fn migrate_creates_a_missing_database_and_is_repeatable() {
 }
 
 /// A PostgreSQL cluster of the test's own on a free port, never the shared server.
-struct PrivateCluster {
-    dir: std::path::PathBuf,
+pub struct PrivateCluster {
+    pub dir: std::path::PathBuf,
     port: u16,
 }
 
 impl PrivateCluster {
-    fn create() -> Self {
+    pub fn create() -> Self {
         let port = free_port();
         let dir =
             std::env::temp_dir().join(format!("vm-serve-{port}-{}", uuid::Uuid::new_v4().simple()));
@@ -174,7 +174,7 @@ impl PrivateCluster {
         PrivateCluster { dir, port }
     }
 
-    fn pg_ctl(&self, action: &str) {
+    pub fn pg_ctl(&self, action: &str) {
         let out = Command::new("runuser")
             .args([
                 "-u",
@@ -202,7 +202,7 @@ impl PrivateCluster {
         );
     }
 
-    fn url(&self, db: &str) -> String {
+    pub fn url(&self, db: &str) -> String {
         format!(
             "postgres://postgres@127.0.0.1:{}/{db}?sslmode=disable",
             self.port
@@ -227,14 +227,14 @@ impl Drop for PrivateCluster {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
 }
 
-struct Running(std::process::Child);
+pub struct Running(pub std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {

@@ -151,7 +151,10 @@ async fn unknown_routes_and_bad_path_ids_are_problems() {
     app.get("/regions?limit=0", &app.admin)
         .await
         .problem(422, "validation_failed");
-    app.get("/regions?limit=abc", &app.admin)
+    // A query value that does not parse is a 422 naming it, like limit=0 (issue 9.13).
+    let abc = app.get("/regions?limit=abc", &app.admin).await;
+    assert_eq!(abc.invalid_fields(), vec!["limit"]);
+    app.get("/regions?colour=red", &app.admin)
         .await
         .problem(400, "bad_request");
 }
@@ -237,23 +240,10 @@ async fn connections_lost_to_a_database_restart_are_replaced_without_a_500() {
     ))
     .execute(&mut app.conn())
     .expect("terminate");
+    // SPEC §7: a pooled connection found dead is replaced without failing the request.
     let mut statuses = Vec::new();
     for _ in 0..20 {
-        let answer = app.get("/regions", &app.admin).await;
-        if answer.status == 503 {
-            answer.problem(503, "connection_lost");
-        }
-        statuses.push(answer.status.as_u16());
+        statuses.push(app.get("/regions", &app.admin).await.status.as_u16());
     }
-    assert!(
-        statuses.iter().all(|s| *s == 200 || *s == 503),
-        "{statuses:?}"
-    );
-    // each stale pooled connection fails one request, then the pool has replaced them all
-    let lost = statuses.iter().filter(|s| **s == 503).count();
-    assert!(
-        lost <= app.settings.database_pool_size as usize,
-        "{statuses:?}"
-    );
-    assert!(statuses[lost..].iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }

@@ -1,0 +1,5 @@
+DROP INDEX venues_folded_name_unique;
+DROP INDEX candidates_folded_email_unique;
+DROP INDEX electoral_units_folded_name_unique;
+DROP INDEX regions_name_unique;
+DROP INDEX regions_province_name_unique;
