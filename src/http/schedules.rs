@@ -19,10 +19,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/candidates/{id}/calendar-link").post(calendar_link));
 }
 
-/// Where the service was reached, for links when `public_url` is not set.
+/// Where the service was reached, for links when `public_url` is not set. `Forwarded` and
+/// `X-Forwarded-Host`/`-Proto` count only from one of `http.trusted_proxies`; from anyone
+/// else the link names the `Host` the request itself was sent to.
 fn base_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+    let trusted = req.app_data::<web::Data<Ctx>>().is_some_and(|ctx| {
+        req.peer_addr()
+            .is_some_and(|p| ctx.settings().http.trusted_proxies.contains(&p.ip()))
+    });
+    if trusted {
+        let info = req.connection_info();
+        return format!("{}://{}", info.scheme(), info.host());
+    }
+    let scheme = if req.app_config().secure() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_else(|| req.app_config().host());
+    format!("{scheme}://{host}")
 }
 
 async fn queue_one(

@@ -308,3 +308,29 @@ async fn the_schedule_ics_keeps_held_and_cancelled_meetings_for_readers_of_the_c
         .await
         .ok(200);
 }
+
+#[actix_web::test]
+async fn forwarded_headers_from_an_untrusted_client_do_not_pick_the_links_host() {
+    let s = scene(|settings| settings.outbox.enabled = false).await;
+    let tam = s.candidate("Lý Thị Tâm", "tam@example.vn", "vi").await;
+    let answer = s
+        .app
+        .request(
+            reqwest::Method::POST,
+            &format!("/candidates/{tam}/calendar-link"),
+            Some(&s.app.admin),
+            None,
+            &[
+                ("X-Forwarded-Host", "evil.example"),
+                ("X-Forwarded-Proto", "https"),
+                ("Forwarded", "host=evil.example;proto=https"),
+            ],
+        )
+        .await;
+    let url = answer.ok(201)["url"].as_str().expect("url").to_owned();
+    assert!(
+        url.starts_with(&format!("{}/calendars/", s.app.address)),
+        "{url}"
+    );
+    assert_eq!(fetch(&s.app, &url, None).await.status(), StatusCode::OK);
+}
