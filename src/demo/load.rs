@@ -114,9 +114,13 @@ fn at<T>(ctx: &Ctx, tx: &mut Tx<'_>, when: DateTime<Utc>, work: impl FnOnce(&mut
 
 pub fn load(ctx: &Ctx, conn: &mut PgConnection, plan: &Plan, who: &Caller) -> anyhow::Result<Loaded> {
     let mut counted = Counted::default();
+    let started = std::time::Instant::now();
     let ids = set_up(ctx, conn, plan, who, &mut counted)?;
+    tracing::info!(elapsed = ?started.elapsed(), "demo: regions, election, units, candidates, venues");
     let meeting_ids = campaign(ctx, conn, plan, who, &ids, &mut counted)?;
+    tracing::info!(elapsed = ?started.elapsed(), "demo: rules and meetings");
     attend(ctx, conn, plan, who, &meeting_ids, &mut counted)?;
+    tracing::info!(elapsed = ?started.elapsed(), "demo: check-ins and reports");
     if let Some(rule) = &plan.attention_rule {
         let change = ctx
             .tx_on(conn, |tx| at(ctx, tx, rule.announced_at, |tx| create_rule(tx, who, &ids, rule)))
