@@ -419,10 +419,7 @@ fn demo(settings: &Settings, options: crate::demo::Options) -> anyhow::Result<()
         l.election_id
     );
     println!("meetings held            {}", r.reports_filed);
-    println!(
-        "meetings planned         {}",
-        r.meetings - r.reports_filed
-    );
+    println!("meetings planned         {}", r.meetings - r.reports_filed);
     println!("in person                {}", r.in_person);
     println!("online                   {}", r.online);
     println!("cancelled                {}", r.cancelled);

@@ -38,8 +38,12 @@ pub struct Counted {
     pub attendances: i64,
     /// Meetings not cancelled and not (yet) reported: upcoming, or awaiting their report.
     pub not_held: usize,
+    /// Meetings not cancelled, held or not, in person and online.
+    pub in_person: usize,
+    pub online: usize,
     pub reports_late: usize,
-    pub reports_missing: usize,
+    /// Meetings past their report deadline when the demo ran, without a report.
+    pub reports_overdue: usize,
     pub corrections: usize,
     pub check_ins: usize,
     /// Upcoming meetings the day's rule put in breach (mid-campaign).
@@ -107,12 +111,22 @@ impl Ids {
 }
 
 /// Runs `work` as at `at`, in the transaction it is given.
-fn at<T>(ctx: &Ctx, tx: &mut Tx<'_>, when: DateTime<Utc>, work: impl FnOnce(&mut Tx<'_>) -> T) -> T {
+fn at<T>(
+    ctx: &Ctx,
+    tx: &mut Tx<'_>,
+    when: DateTime<Utc>,
+    work: impl FnOnce(&mut Tx<'_>) -> T,
+) -> T {
     ctx.env.clock.set(when);
     work(tx)
 }
 
-pub fn load(ctx: &Ctx, conn: &mut PgConnection, plan: &Plan, who: &Caller) -> anyhow::Result<Loaded> {
+pub fn load(
+    ctx: &Ctx,
+    conn: &mut PgConnection,
+    plan: &Plan,
+    who: &Caller,
+) -> anyhow::Result<Loaded> {
     let mut counted = Counted::default();
     let started = std::time::Instant::now();
     let ids = set_up(ctx, conn, plan, who, &mut counted)?;
@@ -123,7 +137,11 @@ pub fn load(ctx: &Ctx, conn: &mut PgConnection, plan: &Plan, who: &Caller) -> an
     tracing::info!(elapsed = ?started.elapsed(), "demo: check-ins and reports");
     if let Some(rule) = &plan.attention_rule {
         let change = ctx
-            .tx_on(conn, |tx| at(ctx, tx, rule.announced_at, |tx| create_rule(tx, who, &ids, rule)))
+            .tx_on(conn, |tx| {
+                at(ctx, tx, rule.announced_at, |tx| {
+                    create_rule(tx, who, &ids, rule)
+                })
+            })
             .map_err(refused(rule.reference))?;
         counted.health_rules += 1;
         counted.needs_attention = change.affected_meetings.len();
@@ -521,9 +539,9 @@ fn attend(
 ) -> anyhow::Result<()> {
     let now = plan.campaign.now;
     let reported: Vec<usize> = (0..plan.meetings.len())
-        .filter(|i| {
-            matches!(plan.meetings[*i].fate, Fate::Held { filed_at: Some(f), .. } if f <= now)
-        })
+        .filter(
+            |i| matches!(plan.meetings[*i].fate, Fate::Held { filed_at: Some(f), .. } if f <= now),
+        )
         .collect();
     // Capacities as they stand once every rule is known: a meeting that has ended keeps them.
     let shapes = ctx
@@ -558,11 +576,10 @@ fn attend(
         .collect();
     let target = match plan.mode {
         plan::Mode::Finished => plan::REFERENCE_ATTENDANCES,
-        plan::Mode::MidCampaign { .. } => {
-            (reported.len() as f64 * plan::REFERENCE_ATTENDANCES as f64
-                / plan::REFERENCE_HELD as f64)
-                .round() as i64
-        }
+        plan::Mode::MidCampaign { .. } => (reported.len() as f64
+            * plan::REFERENCE_ATTENDANCES as f64
+            / plan::REFERENCE_HELD as f64)
+            .round() as i64,
     };
     let totals = plan::distribute(target, &caps, &weights)
         .ok_or_else(|| anyhow::anyhow!("the venues cannot hold {target} attendances"))?;
@@ -641,11 +658,22 @@ fn attend(
     counted.held_in_person = counted.held - counted.held_online;
     counted.attendances = filed.iter().map(|f| i64::from(f.total())).sum();
     counted.not_held = plan.meetings.len() - counted.cancelled - counted.held;
-    counted.reports_missing = plan
+    let deadline = TimeDelta::hours(i64::from(plan::REPORT_DEADLINE_HOURS));
+    let standing = plan
         .meetings
         .iter()
-        .filter(|m| matches!(m.fate, Fate::Held { filed_at: None, .. }) && m.ends_at < now)
-        .count();
+        .filter(|m| !matches!(m.fate, Fate::Cancelled { .. }));
+    for m in standing {
+        if m.format == Format::InPerson {
+            counted.in_person += 1;
+        } else {
+            counted.online += 1;
+        }
+        let reported = matches!(m.fate, Fate::Held { filed_at: Some(f), .. } if f <= now);
+        if !reported && m.ends_at + deadline < now {
+            counted.reports_overdue += 1;
+        }
+    }
     Ok(())
 }
 

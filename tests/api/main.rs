@@ -5,6 +5,7 @@ mod attendance;
 mod audit;
 mod cli;
 mod config;
+mod demo;
 mod elections;
 mod email;
 mod foundation;
