@@ -720,11 +720,17 @@ fn quota(mode: Mode) -> Quota {
             let mut created = MIX.map(|share| (n * share).round() as usize);
             let others: usize = created[..4].iter().sum();
             created[4] = meetings.saturating_sub(others);
+            // At least one of each story, however few the meetings: the largest kinds first.
+            let at_least_one = |x: f64| (x.round() as usize).max(usize::from(meetings >= 20));
+            let mut cancelled = [0; 5];
+            for k in [4, 2, 3, 1, 0].iter().cycle().take(at_least_one(n * 0.015)) {
+                cancelled[*k] += usize::from(cancelled[*k] < created[*k]);
+            }
             Quota {
-                cancelled: created.map(|c| (c as f64 * 0.015).round() as usize),
+                cancelled,
                 created,
-                online_points: (n * 0.008).round() as usize,
-                online_banned: (n * 0.004).round() as usize,
+                online_points: at_least_one(n * 0.008),
+                online_banned: at_least_one(n * 0.004),
             }
         }
     }
