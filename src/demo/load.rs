@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::names;
 use super::plan::{self, Fate, Format, Place, Plan, Rule};
+use super::schedule;
 use crate::app::{
     attendance, candidates, elections, health_rules, meetings, regions, reports, tokens, units,
     venues, Ctx, Tx,
@@ -581,13 +582,13 @@ fn attend(
             / plan::REFERENCE_HELD as f64)
             .round() as i64,
     };
-    let totals = plan::distribute(target, &caps, &weights)
+    let totals = schedule::distribute(target, &caps, &weights)
         .ok_or_else(|| anyhow::anyhow!("the venues cannot hold {target} attendances"))?;
     let mut filed: Vec<Filed> = Vec::with_capacity(reported.len());
     for ((i, (sites, online)), total) in reported.iter().zip(shapes).zip(totals) {
         let mut parts: Vec<i64> = sites.iter().map(|(_, c)| i64::from(*c)).collect();
         parts.extend(online.map(i64::from));
-        let split = plan::distribute(total, &parts, &vec![1.0; parts.len()])
+        let split = schedule::distribute(total, &parts, &vec![1.0; parts.len()])
             .ok_or_else(|| anyhow::anyhow!("a meeting cannot hold {total}"))?;
         filed.push(Filed {
             meeting: *i,

@@ -4,6 +4,7 @@
 //! action "as at" its moment of the campaign by the injectable clock.
 //!
 //! - `plan` — what to load, drawn from a seeded generator (the same data every run)
+//! - `schedule` — the meetings of the plan and what becomes of them
 //! - `names` — the provinces, people's names, places, opinions, references
 //! - `load` — carrying the plan out through the use cases
 //! - `reset` — finding and removing an earlier demo province
@@ -11,6 +12,7 @@ mod load;
 mod names;
 mod plan;
 mod reset;
+mod schedule;
 
 use chrono::Utc;
 use diesel::PgConnection;
@@ -66,7 +68,9 @@ pub fn run(ctx: &Ctx, conn: &mut PgConnection, options: Options) -> anyhow::Resu
             meetings: options.meetings,
         }
     };
-    let plan = plan::plan(mode, Utc::now()).map_err(|e| anyhow::anyhow!("demo plan: {e}"))?;
+    let (mut plan, mut rng) =
+        plan::setting(mode, Utc::now()).map_err(|e| anyhow::anyhow!("demo plan: {e}"))?;
+    schedule::meetings(&mut plan, &mut rng).map_err(|e| anyhow::anyhow!("demo plan: {e}"))?;
     let who = Caller::system(ACTOR);
     if let Some(existing) = reset::existing(conn, plan.seed.code)? {
         if !options.reset {

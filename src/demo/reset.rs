@@ -60,24 +60,17 @@ pub fn remove(
     province: Uuid,
     admin_token: &str,
 ) -> anyhow::Result<()> {
-    let ids = |conn: &mut PgConnection, sql: &str, bind: &str| -> QueryResult<Vec<Uuid>> {
-        Ok(diesel::sql_query(sql)
-            .bind::<Text, _>(bind)
-            .load::<Id>(conn)?
-            .into_iter()
-            .map(|t| t.id)
-            .collect())
-    };
-    let admin_tokens = ids(
-        conn,
+    let ids = |rows: Vec<Id>| -> Vec<Uuid> { rows.into_iter().map(|r| r.id).collect() };
+    let admin_tokens = ids(diesel::sql_query(
         "SELECT id FROM api_tokens WHERE name = $1 AND role = 'admin' AND revoked_at IS NULL",
-        admin_token,
-    )?;
-    let elections = ids(
-        conn,
-        "SELECT DISTINCT election_id AS id FROM electoral_units WHERE province_id = $1::text::uuid",
-        &province.to_string(),
-    )?;
+    )
+    .bind::<Text, _>(admin_token)
+    .load(conn)?);
+    let elections = ids(diesel::sql_query(
+        "SELECT DISTINCT election_id AS id FROM electoral_units WHERE province_id = $1",
+    )
+    .bind::<SqlUuid, _>(province)
+    .load(conn)?);
     ctx.tx_on(conn, |tx| {
         for sql in REMOVALS {
             diesel::sql_query(sql)
