@@ -1,6 +1,8 @@
 //! Carrying out the plan: every record and every action through the use cases of `app`, as
 //! the service itself, each "as at" the moment the plan gives it (the clock is set before
 //! each), many actions to a transaction. Nothing is written here but through a use case.
+use std::collections::HashMap;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
@@ -13,6 +15,7 @@ use crate::app::{
     venues, Ctx, Tx,
 };
 use crate::db::attendance::{Opinion, SiteAttendance};
+use crate::db::meetings::MeetingFilter;
 use crate::db::reports::{Figures, GroupBy};
 use crate::domain::kinds::Role;
 use crate::domain::scope::Caller;
@@ -134,7 +137,15 @@ pub fn load(
     tracing::info!(elapsed = ?started.elapsed(), "demo: regions, election, units, candidates, venues");
     let meeting_ids = campaign(ctx, conn, plan, who, &ids, &mut counted)?;
     tracing::info!(elapsed = ?started.elapsed(), "demo: rules and meetings");
-    attend(ctx, conn, plan, who, &meeting_ids, &mut counted)?;
+    attend(
+        ctx,
+        conn,
+        plan,
+        who,
+        ids.election,
+        &meeting_ids,
+        &mut counted,
+    )?;
     tracing::info!(elapsed = ?started.elapsed(), "demo: check-ins and reports");
     if let Some(rule) = &plan.attention_rule {
         let change = ctx
@@ -519,6 +530,9 @@ impl Filed {
     }
 }
 
+/// A meeting's sites with their effective capacities, and its online maximum.
+type Shape = (Vec<(Uuid, i32)>, Option<i32>);
+
 /// One step after the meetings: a door check-in, a report, a correction.
 enum After {
     CheckIn(usize),
@@ -535,6 +549,7 @@ fn attend(
     conn: &mut PgConnection,
     plan: &Plan,
     who: &Caller,
+    election_id: Uuid,
     meeting_ids: &[Uuid],
     counted: &mut Counted,
 ) -> anyhow::Result<()> {
@@ -545,23 +560,52 @@ fn attend(
         )
         .collect();
     // Capacities as they stand once every rule is known: a meeting that has ended keeps them.
-    let shapes = ctx
-        .tx_on(conn, |tx| {
-            reported
-                .iter()
-                .map(|i| {
-                    let m = meetings::find(tx, who, meeting_ids[*i])?;
-                    Ok((
-                        m.sites
-                            .iter()
-                            .map(|s| (s.id, s.effective_capacity))
-                            .collect::<Vec<_>>(),
-                        m.online.map(|o| o.max_participants),
-                    ))
-                })
-                .collect::<crate::app::Result<Vec<_>>>()
+    let mut by_id: HashMap<Uuid, Shape> = HashMap::new();
+    ctx.tx_on(conn, |tx| {
+        let mut after = None;
+        loop {
+            let page = meetings::list(
+                tx,
+                who,
+                MeetingFilter {
+                    scope: None,
+                    election_id: Some(election_id),
+                    electoral_unit_id: None,
+                    region_id: None,
+                    candidate_id: None,
+                    status: None,
+                    format: None,
+                    from: None,
+                    to: None,
+                    needs_attention: None,
+                    updated_since: None,
+                    q: None,
+                    after,
+                    limit: 500,
+                },
+            )?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some((last.starts_at, last.id));
+            for m in page {
+                let sites = m.sites.iter().map(|s| (s.id, s.effective_capacity));
+                by_id.insert(
+                    m.id,
+                    (sites.collect(), m.online.map(|o| o.max_participants)),
+                );
+            }
+        }
+    })
+    .map_err(refused("the meetings held"))?;
+    let shapes = reported
+        .iter()
+        .map(|i| {
+            by_id
+                .remove(&meeting_ids[*i])
+                .ok_or_else(|| anyhow::anyhow!("meeting {} was not loaded", meeting_ids[*i]))
         })
-        .map_err(refused("the meetings held"))?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let caps: Vec<i64> = shapes
         .iter()
         .map(|(sites, online)| {
