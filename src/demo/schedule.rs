@@ -293,13 +293,13 @@ fn meeting(
             expected_attendees: rng.random_range(40..=90),
         }
     });
-    let planned_at = (starts_at - TimeDelta::days(2))
+    let ahead = (starts_at - TimeDelta::days(2))
         .max(c.campaign_starts_at() - TimeDelta::hours(12))
         .min(c.now - TimeDelta::hours(1));
     let fate = if r.cancelled {
         Fate::Cancelled {
             at: (starts_at - TimeDelta::days(1))
-                .max(planned_at + TimeDelta::hours(1))
+                .max(ahead + TimeDelta::hours(1))
                 .min(c.now - TimeDelta::minutes(30)),
             reason: names::CANCEL_REASONS[rng.random_range(0..names::CANCEL_REASONS.len())],
         }
@@ -329,6 +329,15 @@ fn meeting(
                 .random_bool(0.5)
                 .then(|| rng.random_range(0..names::NOTES.len())),
         }
+    };
+    // After the campaign, a meeting without door check-ins is one its organizers recorded
+    // after the fact from the signed minutes (SPEC §2 allows it): its candidates were not
+    // sent a notice of a meeting already held.
+    let planned_at = match fate {
+        Fate::Held {
+            checked_in: false, ..
+        } if plan.mode == Mode::Finished => ends_at + TimeDelta::minutes(5),
+        _ => ahead,
     };
     Meeting {
         units: r.units,
