@@ -409,7 +409,7 @@ fn demo(settings: &Settings, options: crate::demo::Options) -> anyhow::Result<()
             String::new()
         }
     );
-    println!("check-ins                {}", c.check_ins);
+    println!("meetings checked in      {}", c.check_ins);
     println!("corrections              {}", c.corrections);
     if c.needs_attention > 0 {
         println!("needs attention          {}", c.needs_attention);
