@@ -207,16 +207,19 @@ for s in latency flood; do
   if has_step $s && [ ! -x "$OHA" ]; then echo "step $s needs oha (cargo install oha --locked, or OHA=path)" >&2; exit 1; fi
 done
 
+# Throughput steps drive one token far past any sane per-token budget: it is lifted here
+# (SVC_ENV can set a real one, e.g. for the flood step).
+BUDGET=(RATE_LIMIT__REQUESTS_PER_SECOND=1000000000 RATE_LIMIT__BURST=1000000000)
 svc_env() { # DATABASE_URL [VAR=value…] CMD…
   env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$1" LISTEN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
-    MAIL_DIR="$WORK/mail" "${SVC_EXTRA[@]}" "${@:2}"
+    MAIL_DIR="$WORK/mail" "${BUDGET[@]}" "${SVC_EXTRA[@]}" "${@:2}"
 }
 db_url() { echo "postgres://$PGUSER@127.0.0.1:$PGPORT/$1"; }
 
 start_service() { # DATABASE_URL [VAR=value…]
   # exec all the way down: $! is the service's own pid (for /proc, kill -9)
   (cd "$VM_CWD" && exec env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$1" LISTEN_ADDR="127.0.0.1:$PORT" \
-     RUST_LOG=warn MAIL_DIR="$WORK/mail" "${SVC_EXTRA[@]}" "${@:2}" "$BIN" serve >>"$WORK/service.log" 2>&1) &
+     RUST_LOG=warn MAIL_DIR="$WORK/mail" "${BUDGET[@]}" "${SVC_EXTRA[@]}" "${@:2}" "$BIN" serve >>"$WORK/service.log" 2>&1) &
   SVC_PID=$!
   for _ in $(seq 1 120); do
     if curl -sf -m 2 "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then

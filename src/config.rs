@@ -29,6 +29,51 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub scheduling: Scheduling,
     pub outbox: OutboxSettings,
+    pub rate_limit: RateLimitSettings,
+    pub http: HttpSettings,
+}
+
+/// Each token's request budget (SPEC §4): `burst` requests at once, refilled at
+/// `requests_per_second`. Checked as it is read: both must be positive.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "RawRateLimit")]
+pub struct RateLimitSettings {
+    pub requests_per_second: f64,
+    pub burst: u32,
+}
+
+#[derive(Deserialize)]
+struct RawRateLimit {
+    requests_per_second: f64,
+    burst: u32,
+}
+
+impl TryFrom<RawRateLimit> for RateLimitSettings {
+    type Error = String;
+
+    fn try_from(raw: RawRateLimit) -> Result<Self, String> {
+        if !(raw.requests_per_second.is_finite() && raw.requests_per_second > 0.0) {
+            return Err(format!(
+                "rate_limit.requests_per_second (RATE_LIMIT__REQUESTS_PER_SECOND) must be a positive number, not {}",
+                raw.requests_per_second
+            ));
+        }
+        if raw.burst == 0 {
+            return Err("rate_limit.burst (RATE_LIMIT__BURST) must be at least 1".to_owned());
+        }
+        Ok(Self {
+            requests_per_second: raw.requests_per_second,
+            burst: raw.burst,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct HttpSettings {
+    /// Proxies whose `X-Forwarded-For` names the client in logs (HTTP__TRUSTED_PROXIES,
+    /// comma-separated); from anyone else the header is ignored. Default: none.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -74,6 +119,8 @@ impl fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("scheduling", &self.scheduling)
             .field("outbox", &self.outbox)
+            .field("rate_limit", &self.rate_limit)
+            .field("http", &self.http)
             .finish()
     }
 }
@@ -119,7 +166,9 @@ impl Settings {
                 config::Environment::default()
                     .separator("__")
                     .try_parsing(true)
-                    .ignore_empty(true),
+                    .ignore_empty(true)
+                    .list_separator(",")
+                    .with_list_parse_key("http.trusted_proxies"),
             )
             .build()?
             .try_deserialize()

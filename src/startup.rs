@@ -9,10 +9,11 @@ use actix_web::{web, App, HttpServer};
 
 use crate::app::{Clock, Ctx, Pools};
 use crate::config::Settings;
+use crate::console;
 use crate::db::pool::{self, PoolSettings};
 use crate::domain::calendar_link::CalendarKey;
 use crate::email::worker::{self, Health, Worker};
-use crate::http::{self, auth::TokenCache, health::Readiness};
+use crate::http::{self, auth::TokenCache, health::Readiness, rate_limit::RateLimiter};
 
 pub struct Application {
     port: u16,
@@ -21,6 +22,7 @@ pub struct Application {
     outbox: Option<Arc<Worker>>,
     health: Arc<Health>,
     readiness: Readiness,
+    ctx: web::Data<Ctx>,
 }
 
 /// How long a worker whose task ended waits before it starts again.
@@ -89,6 +91,7 @@ impl Application {
         let worker_health = web::Data::from(health.clone());
         http::metrics::install();
         let max_body = settings.max_body_bytes;
+        let budgets = web::Data::new(RateLimiter::new(&settings.rate_limit));
         let ctx = web::Data::new(Ctx::new(pools, settings, clock));
         // A revoked token is refused everywhere within 5 s (SPEC §4).
         let ready = web::Data::new(readiness.clone());
@@ -96,19 +99,25 @@ impl Application {
             Duration::from_secs(3),
             Duration::from_secs(5),
         ));
+        let app_ctx = ctx.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(http::bare_errors())
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(http::semantics::conditional))
+                .wrap(tracing_actix_web::TracingLogger::<
+                    http::logging::RequestSpans,
+                >::new())
                 .wrap(actix_web::middleware::from_fn(http::metrics::track))
                 .app_data(ctx.clone())
                 .app_data(tokens.clone())
+                .app_data(budgets.clone())
                 .app_data(worker_health.clone())
                 .app_data(ready.clone())
                 .app_data(http::json_config(max_body))
                 .app_data(http::path_config())
                 .app_data(http::query_config())
                 .configure(http::configure)
+                .configure(console::configure)
                 .default_service(web::to(http::not_found))
         })
         .listen(listener)?
@@ -120,6 +129,7 @@ impl Application {
             outbox,
             health,
             readiness,
+            ctx: app_ctx,
         })
     }
 
@@ -153,11 +163,22 @@ impl Application {
                 .await;
             })
         });
+        let (ctx, ready, stop_sweeping) = (self.ctx, self.readiness.clone(), stop.subscribe());
+        let sweeper = actix_web::rt::spawn(async move {
+            while !ready.is_ready() {
+                if *stop_sweeping.borrow() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            http::idempotency::sweep_until_stopped(&ctx, stop_sweeping).await;
+        });
         let served = self.server.await;
         let _ = stop.send(true);
         if let Some(supervisor) = supervisor {
             let _ = supervisor.await;
         }
+        let _ = sweeper.await;
         served
     }
 }

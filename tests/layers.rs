@@ -5,22 +5,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The top-level modules a layer may use, besides itself.
-const ALLOWED: [(&str, &[&str]); 9] = [
+const ALLOWED: [(&str, &[&str]); 10] = [
     ("domain", &[]),
     ("config", &[]),
     ("db", &["domain", "config"]),
     ("email", &["db", "domain", "config"]),
     ("app", &["email", "db", "domain", "config"]),
     ("http", &["app", "email", "db", "domain", "config"]),
+    (
+        "console",
+        &["http", "app", "email", "db", "domain", "config"],
+    ),
     ("demo", &["app", "db", "domain", "config", "startup"]),
     (
         "startup",
-        &["http", "app", "email", "db", "domain", "config"],
+        &["console", "http", "app", "email", "db", "domain", "config"],
     ),
     (
         "cli",
         &[
-            "startup", "demo", "http", "app", "email", "db", "domain", "config",
+            "startup", "demo", "console", "http", "app", "email", "db", "domain", "config",
         ],
     ),
 ];

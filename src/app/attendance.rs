@@ -5,6 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, Change};
+use super::meetings::Expected;
 use super::{elections, meetings, Result, Tx};
 use crate::db::attendance::{
     self as db, Counted, Opinion, Report, ReportInsertForm, SiteAttendance,
@@ -12,7 +13,7 @@ use crate::db::attendance::{
 use crate::db::meetings as meetings_db;
 use crate::domain::attendance_report::{self as rule, Allowed, Reported};
 use crate::domain::check_in::{self, Counter};
-use crate::domain::problem::{FieldErrors, Problem};
+use crate::domain::problem::{Code, FieldErrors, Problem};
 use crate::domain::scope::Caller;
 use crate::domain::text;
 
@@ -127,16 +128,43 @@ impl ReportRequest {
     }
 }
 
-/// Files a meeting's report (revision 1) or a correction (the next revision); returns it.
+/// A correction names the revision it corrects (`If-Match`, SPEC §4), so that of several
+/// corrections made from one reading exactly one wins; the check runs on the locked meeting.
+fn ensure_revision(
+    current: Option<i32>,
+    expected: Option<Expected>,
+    correcting: bool,
+) -> std::result::Result<(), Problem> {
+    let stale = |detail: String| Problem::new(Code::VersionConflict, detail);
+    match (expected, current) {
+        (None, Some(_)) if correcting => Err(Problem::new(
+            Code::PreconditionRequired,
+            "send If-Match with the report's ETag (from its GET or PUT) to correct it",
+        )),
+        (None, _) | (Some(Expected::Any), Some(_)) => Ok(()),
+        (Some(Expected::Version(v)), Some(c)) if v == c => Ok(()),
+        (Some(_), None) => Err(stale(
+            "the meeting has no report yet; file it without If-Match".to_owned(),
+        )),
+        (Some(Expected::Version(v)), Some(c)) => Err(stale(format!(
+            "the report is at revision {c}, not {v}; read it again and retry"
+        ))),
+    }
+}
+
+/// Files a meeting's report (revision 1) or a correction (the next revision, at the revision
+/// `expected` names); returns it.
 pub fn file_report(
     tx: &mut Tx<'_>,
     who: &Caller,
     meeting_id: Uuid,
     req: &ReportRequest,
+    expected: Option<Expected>,
 ) -> Result<Report> {
     who.ensure_can_mutate()?;
     let (m, _) = meetings::lock_for_action(tx, who, meeting_id)?;
     let s = req.parse()?;
+    ensure_revision(m.report_revision, expected, s.correction_reason.is_some())?;
     let election = elections::find(tx, m.election_id)?;
     let now = tx.now();
     let filing = rule::filing(
@@ -211,4 +239,39 @@ pub fn report(tx: &mut Tx<'_>, who: &Caller, meeting_id: Uuid) -> Result<(Report
         .next()
         .ok_or_else(|| Problem::not_found("attendance report for this meeting"))?;
     Ok((current, revisions.collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(current: Option<i32>, expected: Option<Expected>, correcting: bool) -> Option<Code> {
+        ensure_revision(current, expected, correcting)
+            .err()
+            .map(|p| p.code)
+    }
+
+    #[test]
+    fn a_correction_names_the_revision_it_corrects() {
+        assert_eq!(refused(None, None, false), None, "a first filing");
+        assert_eq!(
+            refused(Some(2), None, true),
+            Some(Code::PreconditionRequired)
+        );
+        assert_eq!(refused(Some(2), Some(Expected::Version(2)), true), None);
+        assert_eq!(
+            refused(Some(3), Some(Expected::Version(2)), true),
+            Some(Code::VersionConflict)
+        );
+        assert_eq!(refused(Some(3), Some(Expected::Any), true), None);
+        assert_eq!(
+            refused(None, Some(Expected::Any), false),
+            Some(Code::VersionConflict)
+        );
+        assert_eq!(
+            refused(Some(1), None, false),
+            None,
+            "a second filing without a reason is rule 7's report_exists"
+        );
+    }
 }

@@ -819,9 +819,10 @@ fn ensure_planned(m: &MeetingRow) -> Result<()> {
 }
 
 /// Rule 15: once a meeting has ended only its report changes it, except by an admin (audited),
-/// so an overdue report cannot be made to disappear.
-fn ensure_not_ended(tx: &Tx<'_>, who: &Caller, m: &MeetingRow) -> Result<()> {
-    if m.ends_at <= tx.now() && !who.is_admin() {
+/// so an overdue report cannot be made to disappear. Checked on the locked row at `now`, the
+/// time the change is then stamped with: no change lands after the end it was checked against.
+fn ensure_not_ended(who: &Caller, m: &MeetingRow, now: DateTime<Utc>) -> Result<()> {
+    if m.ends_at <= now && !who.is_admin() {
         return Err(Problem::new(
             Code::MeetingEnded,
             format!(
@@ -863,10 +864,10 @@ pub fn edit(
         }
     }
     ensure_planned(&row)?;
-    ensure_not_ended(tx, who, &row)?;
+    let now = tx.now();
+    ensure_not_ended(who, &row, now)?;
     let plan = patch.apply(before.plan())?;
     let checked = check(tx, who, &plan)?;
-    let now = tx.now();
     db::update(tx, id, &fields(&plan, &checked), now)?;
     book(tx, id, &plan, &checked, Some(&before))?;
     db::refresh_search(tx, &[id])?;
@@ -899,8 +900,8 @@ pub fn cancel(tx: &mut Tx<'_>, who: &Caller, id: Uuid, reason: &str) -> Result<M
     let reason = text::free_text(reason, 1000).map_err(|m| Problem::field("reason", m))?;
     let (row, before) = lock_for_action(tx, who, id)?;
     ensure_planned(&row)?;
-    ensure_not_ended(tx, who, &row)?;
     let now = tx.now();
+    ensure_not_ended(who, &row, now)?;
     db::cancel(tx, id, &reason, now)?;
     db::release(tx, id)?;
     let after = load(tx, id)?;

@@ -15,6 +15,7 @@ pub mod reevaluation;
 pub mod regions;
 pub mod reports;
 pub mod schedules;
+pub mod sessions;
 pub mod tokens;
 pub mod units;
 pub mod venues;
@@ -127,18 +128,30 @@ pub struct Pools {
     pub reports: PgPool,
 }
 
+/// Pages of more rows than this are long reads (see [`Ctx::page`]).
+pub const BIG_PAGE: i64 = 100;
+
+/// How long a long read waits for its turn before it is answered 503 (as the pools wait).
+const LONG_READ_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Everything a use case runs with; one per process, shared by every request.
 #[derive(Clone)]
 pub struct Ctx {
     pub pools: Pools,
     pub env: Arc<Env>,
+    /// One permit per connection of the reports pool: long reads wait for their turn here,
+    /// asynchronously, instead of each holding a blocking thread (and its memory) while it
+    /// waits for a connection, so a flood of them never takes the threads check-ins need.
+    long_reads: Arc<tokio::sync::Semaphore>,
 }
 
 impl Ctx {
     pub fn new(pools: Pools, settings: Settings, clock: Clock) -> Self {
+        let permits = usize::try_from(settings.database_reports_pool_size).unwrap_or(1);
         Ctx {
             pools,
             env: Arc::new(Env { settings, clock }),
+            long_reads: Arc::new(tokio::sync::Semaphore::new(permits.max(1))),
         }
     }
 
@@ -189,12 +202,36 @@ impl Ctx {
         .await
     }
 
-    /// Runs a long read on the reports pool.
+    /// A page of a list: more than [`BIG_PAGE`] rows is a long read, on the reports pool, so
+    /// that many big pages at once queue for those few connections (and the memory their
+    /// answers take) instead of taking the connections check-ins and plans need.
+    pub async fn page<T, F>(&self, limit: i64, work: F) -> Result<T>
+    where
+        F: FnMut(&mut Tx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if limit > BIG_PAGE {
+            self.report(work).await
+        } else {
+            self.read(work).await
+        }
+    }
+
+    /// Runs a long read on the reports pool, once one of its turns is free.
     pub async fn report<T, F>(&self, mut work: F) -> Result<T>
     where
         F: FnMut(&mut Tx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        let busy = || {
+            Error::Db(DbError::Unavailable(
+                "every connection for long reads is busy".to_owned(),
+            ))
+        };
+        let _turn = tokio::time::timeout(LONG_READ_WAIT, self.long_reads.acquire())
+            .await
+            .map_err(|_| busy())?
+            .map_err(|_| busy())?;
         let env = self.env.clone();
         pool::run(&self.pools.reports, move |conn| {
             work(&mut Tx { conn, env: &env })

@@ -17,6 +17,7 @@ pub mod pool;
 pub mod regions;
 pub mod reports;
 pub mod schema;
+pub mod sessions;
 pub mod tokens;
 pub mod units;
 pub mod venues;

@@ -73,6 +73,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    console_sessions (id_hash) {
+        id_hash -> Bytea,
+        token_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     elections (id) {
         id -> Uuid,
         name -> Text,
@@ -296,6 +305,7 @@ diesel::joinable!(calendar_links -> candidates (candidate_id));
 diesel::joinable!(calendar_links -> regions (province_id));
 diesel::joinable!(candidates -> electoral_units (electoral_unit_id));
 diesel::joinable!(candidates -> regions (province_id));
+diesel::joinable!(console_sessions -> api_tokens (token_id));
 diesel::joinable!(electoral_units -> elections (election_id));
 diesel::joinable!(idempotency_keys -> api_tokens (token_id));
 diesel::joinable!(meeting_candidates -> candidates (candidate_id));
@@ -322,6 +332,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     calendar_links,
     candidates,
+    console_sessions,
     elections,
     electoral_units,
     health_rules,

@@ -40,7 +40,7 @@ async fn list(
         .transpose()?;
     let (entity_id, entity_type, limit) = (q.entity_id, q.entity_type, page.fetch());
     let rows = ctx
-        .read(move |tx| {
+        .page(page.limit, move |tx| {
             let filter = AuditFilter {
                 entity_id,
                 entity_type: entity_type.clone(),

@@ -10,7 +10,7 @@ use super::schedules::ics_response;
 use crate::app::{schedules, Ctx};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/calendars/{secret}.ics", web::get().to(feed));
+    cfg.service(web::resource("/calendars/{secret}.ics").get(feed));
 }
 
 /// A strong validator of the calendar's bytes.

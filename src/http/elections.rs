@@ -79,7 +79,7 @@ async fn list_elections(
     let page = PageRequest::parse(q.limit, q.cursor)?;
     let (after, limit) = (page.after_id()?, page.fetch());
     let rows = ctx
-        .read(move |tx| elections::list(tx, after, limit))
+        .page(page.limit, move |tx| elections::list(tx, after, limit))
         .await?;
     Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
 }
@@ -130,7 +130,9 @@ async fn list_units(
     let page = PageRequest::parse(q.limit, q.cursor)?;
     let (after, limit, region_id) = (page.after_id()?, page.fetch(), q.region_id);
     let rows = ctx
-        .read(move |tx| units::list(tx, &who, election_id, region_id, after, limit))
+        .page(page.limit, move |tx| {
+            units::list(tx, &who, election_id, region_id, after, limit)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
 }
@@ -176,7 +178,9 @@ async fn list_candidates(
     let page = PageRequest::parse(q.limit, q.cursor)?;
     let (after, limit) = (page.after_id()?, page.fetch());
     let rows = ctx
-        .read(move |tx| candidates::list(tx, &who, unit_id, after, limit))
+        .page(page.limit, move |tx| {
+            candidates::list(tx, &who, unit_id, after, limit)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
 }

@@ -83,7 +83,7 @@ async fn list(
         .map_err(|m| Problem::field("active_at", m))?;
     let (region_id, after, limit) = (q.region_id, page.after_id()?, page.fetch());
     let rows = ctx
-        .read(move |tx| {
+        .page(page.limit, move |tx| {
             let filter = RuleFilter {
                 scope: None,
                 region_id,

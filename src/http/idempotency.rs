@@ -18,6 +18,34 @@ use crate::domain::scope::Caller;
 /// How long an answer is kept for replay.
 pub const KEPT_FOR: TimeDelta = TimeDelta::hours(24);
 
+/// How often the answers past [`KEPT_FOR`] are deleted.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Deletes the answers kept past their 24 hours; how many went.
+pub async fn sweep(ctx: &Ctx) -> app::Result<usize> {
+    ctx.read(|tx| {
+        let before = tx.now() - KEPT_FOR;
+        Ok(db::purge(tx, before)?)
+    })
+    .await
+}
+
+/// Sweeps now and every [`SWEEP_EVERY`] until `stopped` says so; a failed sweep is logged
+/// and the next one tries again.
+pub async fn sweep_until_stopped(ctx: &Ctx, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        match sweep(ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "expired idempotency keys swept"),
+            Err(e) => tracing::warn!(error = %e, "idempotency keys not swept"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
 /// The `Idempotency-Key` header of a request, if it sent one.
 pub fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(raw) = req.headers().get("Idempotency-Key") else {
@@ -27,7 +55,7 @@ pub fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         .to_str()
         .ok()
         .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
             ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters")
         })?;

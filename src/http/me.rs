@@ -53,7 +53,7 @@ async fn list_tokens(
     let page = PageRequest::parse(q.limit, q.cursor)?;
     let (after, limit) = (page.after_id()?, page.fetch());
     let rows = ctx
-        .read(move |tx| tokens::list(tx, &who, after, limit))
+        .page(page.limit, move |tx| tokens::list(tx, &who, after, limit))
         .await?;
     Ok(HttpResponse::Ok().json(page.page(rows, |t| t.id.to_string())))
 }

@@ -54,33 +54,40 @@ async fn get(
         .json(meeting))
 }
 
-/// The version an `If-Match` header names: `"3"`, `W/"3"`, or `*` for whatever is current.
-fn if_match(req: &HttpRequest) -> Result<Expected, ApiError> {
-    let raw = req
-        .headers()
-        .get(header::IF_MATCH)
-        .ok_or_else(|| {
-            ApiError::new(
-                Code::PreconditionRequired,
-                "send If-Match with the meeting's ETag (from GET) to change it",
-            )
-        })?
+/// The version an `If-Match` header names, if the request sent one: `"3"`, or `*` for
+/// whatever is current. Comparison is strong (RFC 9110): a weak tag `W/"3"` matches nothing.
+pub(super) fn if_match_sent(req: &HttpRequest) -> Result<Option<Expected>, ApiError> {
+    let Some(raw) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let raw = raw
         .to_str()
         .map_err(|_| ApiError::bad_request("If-Match is not valid text"))?
         .trim();
     if raw == "*" {
-        return Ok(Expected::Any);
+        return Ok(Some(Expected::Any));
     }
-    raw.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<i32>()
-        .map(Expected::Version)
-        .map_err(|_| {
-            ApiError::new(
-                Code::VersionConflict,
-                format!("If-Match {raw} is not an ETag of this meeting"),
-            )
-        })
+    let stale = |why: &str| ApiError::new(Code::VersionConflict, format!("If-Match {raw} {why}"));
+    if raw.starts_with("W/") {
+        return Err(stale(
+            "is a weak ETag; a change needs the strong one this API sends",
+        ));
+    }
+    raw.strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(|v| Some(Expected::Version(v)))
+        .ok_or_else(|| stale("is not an ETag this API sent"))
+}
+
+/// The `If-Match` a change requires (428 `precondition_required` without it).
+fn if_match(req: &HttpRequest) -> Result<Expected, ApiError> {
+    if_match_sent(req)?.ok_or_else(|| {
+        ApiError::new(
+            Code::PreconditionRequired,
+            "send If-Match with the meeting's ETag (from GET) to change it",
+        )
+    })
 }
 
 async fn patch(
@@ -205,13 +212,11 @@ async fn list(
         after,
         limit: page.fetch(),
     };
-    let rows = if page.limit > 100 {
-        ctx.report(move |tx| meetings::list(tx, &who, filter.clone()))
-            .await?
-    } else {
-        ctx.read(move |tx| meetings::list(tx, &who, filter.clone()))
-            .await?
-    };
+    let rows = ctx
+        .page(page.limit, move |tx| {
+            meetings::list(tx, &who, filter.clone())
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page.page(rows, cursor_of)))
 }
 

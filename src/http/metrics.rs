@@ -42,6 +42,7 @@ const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/metrics")
+            .wrap(actix_web::middleware::from_fn(super::rate_limit::limit))
             .wrap(actix_web::middleware::from_fn(auth::authenticate))
             .wrap(actix_web::middleware::from_fn(super::health::gate))
             .get(scrape),
@@ -148,7 +149,7 @@ fn method_label(method: &Method) -> &'static str {
 }
 
 /// Counts a check-in by its outcome: `accepted`, or the problem code that refused it.
-pub fn count_check_in<T>(outcome: &app::Result<T>) {
+pub fn count_check_in(outcome: Result<(), &app::Error>) {
     let label = match outcome {
         Ok(_) => "accepted",
         Err(e) => e.code().map_or("internal_error", |c| c.as_str()),

@@ -4,11 +4,13 @@ mod attendance;
 mod audit;
 pub mod auth;
 mod calendars;
+pub mod docs;
 mod elections;
 pub mod health;
 mod health_rules;
 pub mod idempotency;
 mod imports;
+pub mod logging;
 mod me;
 mod meetings;
 pub mod metrics;
@@ -16,9 +18,11 @@ mod openapi;
 mod outbox;
 pub mod pagination;
 pub mod problem;
+pub mod rate_limit;
 mod regions;
 mod reports;
 mod schedules;
+pub mod semantics;
 pub mod spreadsheets;
 mod venues;
 
@@ -36,8 +40,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     metrics::configure(cfg);
     calendars::configure(cfg);
+    docs::configure(cfg);
     cfg.service(
         web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(rate_limit::limit))
             .wrap(actix_web::middleware::from_fn(auth::authenticate))
             .wrap(actix_web::middleware::from_fn(health::gate))
             .configure(openapi::configure)
@@ -111,10 +117,10 @@ pub fn bare_errors<B: 'static>() -> ErrorHandlers<B> {
 fn problem_for_bare_errors<B>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    // A problem already, or a page of the web console (which draws its own errors).
+    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes() == PROBLEM_JSON.as_bytes() || v.as_bytes().starts_with(b"text/html")
+    });
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

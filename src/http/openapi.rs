@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 /// The document; `tests/api/openapi.rs` checks it against the routes actually served.
-const DOCUMENT: &str = include_str!("../../docs/openapi.json");
+pub const DOCUMENT: &str = include_str!("../../docs/openapi.json");
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/openapi.json").get(document));

@@ -9,13 +9,14 @@ use super::pagination::PageRequest;
 use super::problem::ApiError;
 use crate::app::{outbox, Ctx};
 use crate::db::outbox::OutboxFilter;
+use crate::domain::email_address::EmailAddress;
 use crate::domain::kinds::{self, OutboxStatus};
 use crate::domain::problem::FieldErrors;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/outbox", web::get().to(list))
-        .route("/outbox/{id}", web::get().to(get))
-        .route("/outbox/{id}/retry", web::post().to(retry));
+    cfg.service(web::resource("/outbox").get(list))
+        .service(web::resource("/outbox/{id}").get(get))
+        .service(web::resource("/outbox/{id}/retry").post(retry));
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,12 +53,18 @@ async fn list(
             Some(other) => Err(format!("must be one of newest, oldest, not {other:?}")),
         },
     );
-    let (status, newest) = e.done(status.zip(newest))?;
+    let recipient = e.take(
+        "recipient",
+        q.recipient
+            .as_deref()
+            .map(|r| EmailAddress::parse(r).map(|a| a.as_str().to_owned()))
+            .transpose(),
+    );
+    let ((status, newest), recipient) = e.done(status.zip(newest).zip(recipient))?;
     let page = PageRequest::parse(q.limit, q.cursor)?;
-    let (candidate_id, recipient, after, limit) =
-        (q.candidate_id, q.recipient, page.after_id()?, page.fetch());
+    let (candidate_id, after, limit) = (q.candidate_id, page.after_id()?, page.fetch());
     let rows = ctx
-        .read(move |tx| {
+        .page(page.limit, move |tx| {
             let filter = OutboxFilter {
                 status,
                 candidate_id,

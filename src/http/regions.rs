@@ -58,7 +58,7 @@ async fn list(
         .map_err(|m| Problem::field("level", m))?;
     let (parent_id, after, limit) = (q.parent_id, page.after_id()?, page.fetch());
     let rows = ctx
-        .read(move |tx| {
+        .page(page.limit, move |tx| {
             let filter = RegionFilter {
                 scope: None,
                 parent_id,

@@ -12,13 +12,10 @@ use crate::app::{schedules, Ctx};
 use crate::email::delivery::ICS_FILENAME;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/candidates/{id}/schedule-email", web::post().to(queue_one))
-        .route("/elections/{id}/schedule-emails", web::post().to(queue_all))
-        .route("/candidates/{id}/schedule.ics", web::get().to(calendar))
-        .route(
-            "/candidates/{id}/calendar-link",
-            web::post().to(calendar_link),
-        );
+    cfg.service(web::resource("/candidates/{id}/schedule-email").post(queue_one))
+        .service(web::resource("/elections/{id}/schedule-emails").post(queue_all))
+        .service(web::resource("/candidates/{id}/schedule.ics").get(calendar))
+        .service(web::resource("/candidates/{id}/calendar-link").post(calendar_link));
 }
 
 /// Where the service was reached, for links when `public_url` is not set.

@@ -61,7 +61,7 @@ async fn list(
     let (region_id, min_capacity, after, limit) =
         (q.region_id, q.min_capacity, page.after_id()?, page.fetch());
     let rows = ctx
-        .read(move |tx| {
+        .page(page.limit, move |tx| {
             let filter = VenueFilter {
                 scope: None,
                 region_id,

@@ -210,8 +210,19 @@ async fn a_report_is_filed_after_the_meeting_and_corrections_keep_every_revision
     again.problem(409, "report_exists");
     let mut correction = report(&m["sites"][0]["id"], 70);
     correction["correction_reason"] = json!("Tổ thư ký đếm trùng 5 lượt");
-    let corrected = app.put(&path, &app.admin, correction).await;
+    let etag = filed.headers["etag"].to_str().expect("etag");
+    assert_eq!(etag, "\"1\"");
+    let corrected = app
+        .request(
+            reqwest::Method::PUT,
+            &path,
+            Some(&app.admin),
+            Some(correction),
+            &[("If-Match", etag)],
+        )
+        .await;
     assert_eq!(corrected.ok(200)["revision"], 2);
+    assert_eq!(corrected.headers["etag"], "\"2\"");
     let read = app.get(&path, &app.admin).await;
     assert_eq!(read.ok(200)["current"]["attendees"], 70);
     assert_eq!(

@@ -29,6 +29,11 @@ const MUTATIONS: &[(&str, &str)] = &[
     ("POST", "/api/v1/elections/{id}/schedule-emails"),
     ("POST", "/api/v1/candidates/{id}/calendar-link"),
     ("POST", "/api/v1/outbox/{id}/retry"),
+    ("PATCH", "/api/v1/regions/{id}"),
+    ("PATCH", "/api/v1/elections/{id}"),
+    ("PATCH", "/api/v1/electoral-units/{id}"),
+    ("DELETE", "/api/v1/tokens/{id}"),
+    ("POST", "/api/v1/imports/{kind}"),
 ];
 
 /// Audits the walk: each entry it expects, checked as it comes.
@@ -68,7 +73,7 @@ impl Trail<'_> {
         assert_eq!(entry["actor_name"], "test admin", "{what}");
         assert!(entry["at"].is_string(), "{what}");
         assert!(entry["after"].is_object(), "{what}");
-        if matches!(action, "update" | "cancel" | "retry_email") {
+        if matches!(action, "update" | "cancel" | "retry_email" | "revoke") {
             assert!(entry["before"].is_object(), "{what}");
             assert_ne!(entry["before"], entry["after"], "{what}");
         } else {
@@ -281,6 +286,64 @@ async fn every_mutating_route_is_audited_with_its_actor_and_both_sides() {
         .await;
     // The worker sends it again.
     app.outbox_drained().await;
+
+    app.patch(
+        &format!("/regions/{province}"),
+        &admin,
+        json!({"contact_email": "mttq@hatinh.gov.vn"}),
+    )
+    .await
+    .ok(200);
+    trail
+        .expect(MUTATIONS[19], province, "region", "update")
+        .await;
+    app.patch(
+        &format!("/elections/{election}"),
+        &admin,
+        json!({"name": "Bầu cử đại biểu HĐND các cấp"}),
+    )
+    .await
+    .ok(200);
+    trail
+        .expect(MUTATIONS[20], election, "election", "update")
+        .await;
+    app.patch(
+        &format!("/electoral-units/{unit}"),
+        &admin,
+        json!({"name": "Đơn vị bầu cử số 1"}),
+    )
+    .await
+    .ok(200);
+    trail
+        .expect(MUTATIONS[21], unit, "electoral_unit", "update")
+        .await;
+    let organizer_token = token.id();
+    let revoked = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/tokens/{organizer_token}"),
+            Some(&admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, 204, "{}", revoked.text);
+    trail
+        .expect(MUTATIONS[22], organizer_token, "token", "revoke")
+        .await;
+    let csv = "name,level,parent\nXã Kỳ Hoa,commune,Huyện Kỳ Anh\n";
+    let imported = app
+        .post_raw(
+            "/imports/regions",
+            &admin,
+            "text/csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await;
+    let created = uuid_of(&imported.ok(200)["rows"][0]["id"]);
+    trail
+        .expect(MUTATIONS[23], created, "region", "create")
+        .await;
 
     let walked: BTreeSet<_> = trail.walked.iter().copied().collect();
     let listed: BTreeSet<_> = MUTATIONS.iter().copied().collect();

@@ -3,6 +3,8 @@ mod helpers;
 
 mod attendance;
 mod audit;
+mod authority;
+mod budgets;
 mod cli;
 mod config;
 mod demo;
@@ -19,4 +21,5 @@ mod openapi;
 mod operations;
 mod regions;
 mod reports;
+mod semantics;
 mod venues;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 pub use voter_meetings::config::Settings;
 pub use voter_meetings::db::{DbError, MIGRATIONS};
 pub use voter_meetings::domain::kinds::Role;
+pub use voter_meetings::domain::problem::Code;
 
 use voter_meetings::app::{tokens, Clock, Ctx};
 use voter_meetings::db::outbox;

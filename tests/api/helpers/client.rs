@@ -89,9 +89,15 @@ impl TestApp {
     /// The URL of `path`: health checks, metrics and calendar feeds at the root, the rest
     /// under `/api/v1`.
     pub fn url(&self, path: &str) -> String {
-        let root = ["/healthz", "/readyz", "/metrics", "/calendars/"]
-            .iter()
-            .any(|p| path.starts_with(p));
+        let root = [
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/calendars/",
+            "/api/docs",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p));
         if root {
             format!("{}{}", self.address, path)
         } else {

@@ -1,0 +1,76 @@
+//! Web console sessions: the SHA-256 of a session secret, the token it stands for, its expiry.
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::{api_tokens, console_sessions, regions};
+use super::DbResult;
+use crate::domain::kinds::Role;
+use crate::domain::scope::Caller;
+
+pub fn insert(
+    conn: &mut PgConnection,
+    id_hash: &[u8],
+    token_id: uuid::Uuid,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> DbResult<()> {
+    diesel::insert_into(console_sessions::table)
+        .values((
+            console_sessions::id_hash.eq(id_hash),
+            console_sessions::token_id.eq(token_id),
+            console_sessions::created_at.eq(now),
+            console_sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The caller of a live session: not expired, its token not revoked.
+pub fn caller(
+    conn: &mut PgConnection,
+    id_hash: &[u8],
+    now: DateTime<Utc>,
+) -> DbResult<Option<Caller>> {
+    type Row = (
+        uuid::Uuid,
+        String,
+        Role,
+        Option<uuid::Uuid>,
+        Option<Vec<uuid::Uuid>>,
+    );
+    let row: Option<Row> = console_sessions::table
+        .inner_join(api_tokens::table)
+        .left_join(regions::table.on(regions::id.nullable().eq(api_tokens::region_id)))
+        .filter(console_sessions::id_hash.eq(id_hash))
+        .filter(console_sessions::expires_at.gt(now))
+        .filter(api_tokens::revoked_at.is_null())
+        .select((
+            api_tokens::id,
+            api_tokens::name,
+            api_tokens::role,
+            api_tokens::region_id,
+            regions::path.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(id, name, role, region_id, path)| Caller {
+        id,
+        name,
+        role,
+        region_id,
+        region_path: path.unwrap_or_default(),
+    }))
+}
+
+pub fn delete(conn: &mut PgConnection, id_hash: &[u8]) -> DbResult<()> {
+    diesel::delete(console_sessions::table.find(id_hash)).execute(conn)?;
+    Ok(())
+}
+
+/// Forgets sessions that expired before `now`.
+pub fn purge(conn: &mut PgConnection, now: DateTime<Utc>) -> DbResult<usize> {
+    Ok(
+        diesel::delete(console_sessions::table.filter(console_sessions::expires_at.le(now)))
+            .execute(conn)?,
+    )
+}
