@@ -809,6 +809,8 @@ fn report(
             notes: notes.map(|n| names::NOTES[n].to_owned()),
             correction_reason: correcting.then(|| names::CORRECTION_REASON.to_owned()),
         },
+        // A correction names the revision it corrects: the first, filed with the slip.
+        correcting.then_some(meetings::Expected::Version(1)),
     )?;
     Ok(())
 }
