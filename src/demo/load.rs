@@ -35,10 +35,8 @@ pub struct Counted {
     pub health_rules: usize,
     pub meetings_created: usize,
     pub cancelled: usize,
-    /// Meetings whose report was filed, in person and online, and the attendances filed.
+    /// Meetings whose report was filed, and the attendances filed.
     pub held: usize,
-    pub held_in_person: usize,
-    pub held_online: usize,
     pub attendances: i64,
     /// Meetings not cancelled and not (yet) reported: upcoming, or awaiting their report.
     pub not_held: usize,
@@ -46,8 +44,6 @@ pub struct Counted {
     pub in_person: usize,
     pub online: usize,
     pub reports_late: usize,
-    /// Meetings past their report deadline when the demo ran, without a report.
-    pub reports_overdue: usize,
     pub corrections: usize,
     pub check_ins: usize,
     /// Upcoming meetings the day's rule put in breach (mid-campaign).
@@ -696,14 +692,8 @@ fn attend(
         }
     }
     counted.held = filed.len();
-    counted.held_online = filed
-        .iter()
-        .filter(|f| plan.meetings[f.meeting].format != Format::InPerson)
-        .count();
-    counted.held_in_person = counted.held - counted.held_online;
     counted.attendances = filed.iter().map(|f| i64::from(f.total())).sum();
     counted.not_held = plan.meetings.len() - counted.cancelled - counted.held;
-    let deadline = TimeDelta::hours(i64::from(plan::REPORT_DEADLINE_HOURS));
     let standing = plan
         .meetings
         .iter()
@@ -713,10 +703,6 @@ fn attend(
             counted.in_person += 1;
         } else {
             counted.online += 1;
-        }
-        let reported = matches!(m.fate, Fate::Held { filed_at: Some(f), .. } if f <= now);
-        if !reported && m.ends_at + deadline < now {
-            counted.reports_overdue += 1;
         }
     }
     Ok(())

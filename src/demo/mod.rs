@@ -40,16 +40,6 @@ pub struct Options {
     pub finished: bool,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            meetings: 1_900,
-            reset: false,
-            finished: false,
-        }
-    }
-}
-
 /// What was loaded.
 pub struct Summary {
     pub province: String,
