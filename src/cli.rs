@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `token create|list|revoke`.
+//! The command line: `serve`, `migrate`, `import`, `token create|list|revoke`, `demo`.
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,6 +38,19 @@ enum Command {
         /// The election that candidates' units and meetings belong to.
         #[arg(long)]
         election: Option<Uuid>,
+    },
+    /// Load a demo province through the use cases: Hà Tĩnh in the middle of its campaign,
+    /// or with --finished the reference province (Thái Nguyên) after it.
+    Demo {
+        /// Meetings to plan in the campaign in progress.
+        #[arg(long, default_value_t = 1_900)]
+        meetings: usize,
+        /// Replace the earlier demo province of the same kind.
+        #[arg(long)]
+        reset: bool,
+        /// A campaign that is over, every meeting held or cancelled: the reference province.
+        #[arg(long)]
+        finished: bool,
     },
     /// Manage API tokens.
     Token {
@@ -111,6 +124,18 @@ pub fn main() -> ExitCode {
         Command::Token {
             action: TokenCommand::Revoke { id },
         } => revoke_token(&settings, id),
+        Command::Demo {
+            meetings,
+            reset,
+            finished,
+        } => demo(
+            &settings,
+            crate::demo::Options {
+                meetings,
+                reset,
+                finished,
+            },
+        ),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -334,6 +359,80 @@ fn list_tokens(settings: &Settings) -> anyhow::Result<()> {
 fn revoke_token(settings: &Settings, id: Uuid) -> anyhow::Result<()> {
     let token = as_system(settings, |tx, who| tokens::revoke(tx, who, id))?;
     println!("revoked {} token {} ({})", token.role, token.id, token.name);
+    Ok(())
+}
+
+/// Loads the demo and prints what the attendance report now shows, and the tokens.
+fn demo(settings: &Settings, options: crate::demo::Options) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    prepare_database(settings)?;
+    let mut conn = PgConnection::establish(&settings.database_url)?;
+    let ctx = Ctx::new(
+        crate::startup::pools(settings),
+        settings.clone(),
+        Clock::system(),
+    );
+    let s = crate::demo::run(&ctx, &mut conn, options)?;
+    let (l, c, r) = (&s.loaded, &s.loaded.counted, &s.loaded.report);
+    println!(
+        "loaded {} ({}) in {:.1} s",
+        s.province,
+        if s.finished {
+            "campaign over"
+        } else {
+            "campaign in progress"
+        },
+        started.elapsed().as_secs_f64()
+    );
+    println!("province id              {}", l.province_id);
+    println!("election id              {}", l.election_id);
+    println!(
+        "regions                  {} districts, {} communes",
+        c.districts, c.communes
+    );
+    println!(
+        "electoral units          {} (seats: {} National Assembly, {} provincial, {} district, {} commune)",
+        c.electoral_units, c.seats[0], c.seats[1], c.seats[2], c.seats[3]
+    );
+    println!(
+        "candidates               {} ({} withdrawn)",
+        c.candidates, c.withdrawn
+    );
+    println!("venues                   {}", c.venues);
+    println!("health rules             {}", c.health_rules);
+    println!(
+        "meetings created         {}{}",
+        c.meetings_created,
+        if s.unscheduled > 0 {
+            format!(" ({} found no free slot)", s.unscheduled)
+        } else {
+            String::new()
+        }
+    );
+    println!("meetings checked in      {}", c.check_ins);
+    println!("corrections              {}", c.corrections);
+    if c.needs_attention > 0 {
+        println!("needs attention          {}", c.needs_attention);
+    }
+    println!(
+        "GET /api/v1/reports/attendance?election_id={}&group_by=region:",
+        l.election_id
+    );
+    println!("meetings held            {}", r.reports_filed);
+    println!("meetings planned         {}", r.meetings - r.reports_filed);
+    println!("in person                {}", r.in_person);
+    println!("online                   {}", r.online);
+    println!("cancelled                {}", r.cancelled);
+    println!("attendances              {}", r.attendees);
+    println!("reports late             {}", r.reports_late);
+    println!("reports overdue          {}", r.reports_overdue);
+    println!("tokens (shown once):");
+    println!("admin                    {}", l.tokens.admin);
+    println!(
+        "organizer ({})  {}",
+        l.tokens.organizer_region, l.tokens.organizer
+    );
+    println!("observer (province)      {}", l.tokens.observer);
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod email;
 pub mod http;

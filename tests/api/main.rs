@@ -9,6 +9,7 @@ mod before_routing;
 mod budgets;
 mod cli;
 mod config;
+mod demo;
 mod duplicates;
 mod elections;
 mod email;

@@ -209,3 +209,24 @@ impl Drop for Server {
         self.stop();
     }
 }
+
+/// Loads the demo (`voter-meetings demo`, as the library runs it) into the database of
+/// `settings`: `meetings` in the campaign in progress, or the finished one.
+pub fn load_demo(
+    settings: &Settings,
+    meetings: usize,
+    finished: bool,
+    reset: bool,
+) -> anyhow::Result<voter_meetings::demo::Summary> {
+    let ctx = Ctx::new(startup::pools(settings), settings.clone(), Clock::system());
+    let mut conn = super::database::connect(&settings.database_url);
+    voter_meetings::demo::run(
+        &ctx,
+        &mut conn,
+        voter_meetings::demo::Options {
+            meetings,
+            reset,
+            finished,
+        },
+    )
+}
