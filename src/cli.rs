@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use diesel::{Connection, PgConnection};
+use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use crate::app::{tokens, Clock, Ctx};
@@ -158,8 +159,8 @@ fn init_tracing(default_filter: &str) {
 
 /// Creates the database if it is missing and applies pending migrations.
 fn prepare_database(settings: &Settings) -> anyhow::Result<usize> {
-    crate::db::create_database_if_missing(&settings.database_url)?;
-    crate::db::migrate(&settings.database_url)
+    crate::db::create_database_if_missing(settings.database_url.expose_secret())?;
+    crate::db::migrate(settings.database_url.expose_secret())
 }
 
 /// Serves at once, answering 503 (and `/readyz` 503, `/healthz` 200) while the database is
@@ -202,7 +203,7 @@ fn create_token(
     region: Option<Uuid>,
 ) -> anyhow::Result<()> {
     prepare_database(settings)?;
-    let mut conn = PgConnection::establish(&settings.database_url)?;
+    let mut conn = PgConnection::establish(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
         crate::startup::pools(settings),
         settings.clone(),
@@ -233,7 +234,7 @@ fn as_system<T>(
     work: impl FnOnce(&mut crate::app::Tx<'_>, &Caller) -> crate::app::Result<T>,
 ) -> anyhow::Result<T> {
     prepare_database(settings)?;
-    let mut conn = PgConnection::establish(&settings.database_url)?;
+    let mut conn = PgConnection::establish(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
         crate::startup::pools(settings),
         settings.clone(),
@@ -276,7 +277,7 @@ fn import(
     );
     let started = std::time::Instant::now();
     prepare_database(settings)?;
-    let mut conn = PgConnection::establish(&settings.database_url)?;
+    let mut conn = PgConnection::establish(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
         crate::startup::pools(settings),
         settings.clone(),
@@ -366,7 +367,7 @@ fn revoke_token(settings: &Settings, id: Uuid) -> anyhow::Result<()> {
 fn demo(settings: &Settings, options: crate::demo::Options) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     prepare_database(settings)?;
-    let mut conn = PgConnection::establish(&settings.database_url)?;
+    let mut conn = PgConnection::establish(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
         crate::startup::pools(settings),
         settings.clone(),

@@ -2,11 +2,13 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 #[derive(Clone, Deserialize)]
 pub struct Settings {
-    pub database_url: String,
+    /// May carry a password: kept as a secret, shown only where a connection is opened.
+    pub database_url: SecretString,
     pub database_pool_size: u32,
     /// Connections kept for long reads (reports, big pages, exports), apart from the rest.
     pub database_reports_pool_size: u32,
@@ -15,7 +17,7 @@ pub struct Settings {
     pub listen_addr: String,
     /// `smtp://host:port`, `smtps://…` (implicit TLS) or `smtp://…?tls=required` (STARTTLS);
     /// credentials as `smtp://user:pass@host`. Unset: mail is written as `.eml` files.
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<SecretString>,
     pub mail_dir: PathBuf,
     pub mail_from: String,
     /// Where people reach the service (e.g. `https://vm.example.vn`): links in emails.
@@ -24,7 +26,7 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Signs candidates' calendar subscription secrets; at least 32 bytes. Changing it ends
     /// every link (each is replaced by the next schedule email or `calendar-link` call).
-    pub calendar_link_key: String,
+    pub calendar_link_key: SecretString,
     pub rust_log: String,
     pub max_body_bytes: usize,
     /// How long a client may take to send a request's headers, and how long its body may
@@ -149,7 +151,10 @@ impl OutboxSettings {
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
-            .field("database_url", &redact_url(&self.database_url))
+            .field(
+                "database_url",
+                &redact_url(self.database_url.expose_secret()),
+            )
             .field("database_pool_size", &self.database_pool_size)
             .field(
                 "database_reports_pool_size",
@@ -160,7 +165,13 @@ impl fmt::Debug for Settings {
                 &self.database_statement_timeout_ms,
             )
             .field("listen_addr", &self.listen_addr)
-            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field(
+                "smtp_url",
+                &self
+                    .smtp_url
+                    .as_ref()
+                    .map(|u| redact_url(u.expose_secret())),
+            )
             .field("mail_dir", &self.mail_dir)
             .field("mail_from", &self.mail_from)
             .field("public_url", &self.public_url)
@@ -271,7 +282,7 @@ impl Settings {
     }
 
     fn validate_database(&self) -> Result<(), SettingsError> {
-        let url = url::Url::parse(&self.database_url)
+        let url = url::Url::parse(self.database_url.expose_secret())
             .map_err(|e| invalid("database_url", format!("is not a URL: {e}")))?;
         if !matches!(url.scheme(), "postgres" | "postgresql") {
             return Err(invalid(
@@ -308,7 +319,7 @@ impl Settings {
     }
 
     fn validate_mail(&self) -> Result<(), SettingsError> {
-        if let Some(raw) = &self.smtp_url {
+        if let Some(raw) = self.smtp_url.as_ref().map(ExposeSecret::expose_secret) {
             let url = url::Url::parse(raw)
                 .map_err(|e| invalid("smtp_url", format!("is not a URL: {e}")))?;
             if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none_or(str::is_empty)
@@ -346,7 +357,7 @@ impl Settings {
                 ));
             }
         }
-        if self.calendar_link_key.len() < MIN_CALENDAR_KEY_BYTES {
+        if self.calendar_link_key.expose_secret().len() < MIN_CALENDAR_KEY_BYTES {
             return Err(invalid(
                 "calendar_link_key",
                 format!("must be at least {MIN_CALENDAR_KEY_BYTES} bytes"),
@@ -422,8 +433,8 @@ mod tests {
     #[test]
     fn passwords_never_reach_the_debug_output() {
         let mut s = Settings::load_from("/nonexistent", None).expect("defaults load");
-        s.database_url = "postgres://app:s3cret@db:5432/voter_meetings".to_owned();
-        s.smtp_url = Some("smtp://mailer:hunter2@mail:587?tls=required".to_owned());
+        s.database_url = "postgres://app:s3cret@db:5432/voter_meetings".into();
+        s.smtp_url = Some("smtp://mailer:hunter2@mail:587?tls=required".into());
         let shown = format!("{s:?}");
         assert!(
             !shown.contains("s3cret") && !shown.contains("hunter2"),

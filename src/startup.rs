@@ -9,6 +9,7 @@ use actix_http::{HttpService, KeepAlive};
 use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
 use actix_web::dev::{AppConfig, Server};
 use actix_web::{web, App};
+use secrecy::ExposeSecret;
 
 use crate::app::{Clock, Ctx, Pools};
 use crate::config::Settings;
@@ -33,7 +34,7 @@ const WORKER_RESTART: Duration = Duration::from_secs(1);
 
 /// The settings of links in emails, checked now so that a bad one stops start-up.
 fn check_links(settings: &Settings) -> anyhow::Result<()> {
-    CalendarKey::new(&settings.calendar_link_key)
+    CalendarKey::new(settings.calendar_link_key.expose_secret())
         .map_err(|e| anyhow::anyhow!("CALENDAR_LINK_KEY {e}"))?;
     if let Some(public) = &settings.public_url {
         let parsed = url::Url::parse(public)
@@ -55,9 +56,12 @@ pub fn pools(settings: &Settings) -> Pools {
         statement_timeout_ms: settings.database_statement_timeout_ms,
     };
     Pools {
-        main: pool::pool(&settings.database_url, &with(settings.database_pool_size)),
+        main: pool::pool(
+            settings.database_url.expose_secret(),
+            &with(settings.database_pool_size),
+        ),
         reports: pool::pool(
-            &settings.database_url,
+            settings.database_url.expose_secret(),
             &with(settings.database_reports_pool_size),
         ),
     }

@@ -3,6 +3,7 @@
 //! gets at most one schedule email an hour unless an admin asks again), the calendar of a
 //! candidate's meetings, and its secret subscription link.
 use chrono::TimeDelta;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -29,7 +30,8 @@ fn context(tx: &Tx<'_>) -> Context {
 fn links(tx: &Tx<'_>, base: &str) -> Result<Links> {
     let settings = tx.settings();
     Ok(Links {
-        key: CalendarKey::new(&settings.calendar_link_key).map_err(Error::internal)?,
+        key: CalendarKey::new(settings.calendar_link_key.expose_secret())
+            .map_err(Error::internal)?,
         base: settings
             .public_url
             .clone()

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use crate::config::{redact_url, Settings};
@@ -26,7 +27,7 @@ pub enum Mailer {
 impl Mailer {
     /// SMTP when `smtp_url` is set, else `.eml` files under `mail_dir`.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
-        let Some(url) = settings.smtp_url.as_deref() else {
+        let Some(url) = settings.smtp_url.as_ref().map(ExposeSecret::expose_secret) else {
             return Ok(Mailer::Files(settings.mail_dir.clone()));
         };
         let timeout = Duration::from_secs(settings.outbox.smtp_timeout_seconds);
@@ -115,7 +116,7 @@ mod tests {
             Mailer::from_settings(&settings),
             Ok(Mailer::Files(dir)) if dir == Path::new("var/test-mail")
         ));
-        settings.smtp_url = Some("smtp://user:hunter2@smtp.example.vn?tls=maybe".to_owned());
+        settings.smtp_url = Some("smtp://user:hunter2@smtp.example.vn?tls=maybe".into());
         let error = format!(
             "{:#}",
             Mailer::from_settings(&settings).err().expect("refused")

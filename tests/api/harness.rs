@@ -10,7 +10,7 @@ use crate::helpers::{eventually, spawn_app_with, uuid_of, TestApp};
 /// An app whose SMTP server is down, with one schedule email queued and tried once.
 async fn app_with_refused_mail(outage: &Outage) -> TestApp {
     let url = outage.url();
-    let app = spawn_app_with(|s| s.smtp_url = Some(url)).await;
+    let app = spawn_app_with(|s| s.smtp_url = Some(url.into())).await;
     let tree = app.tree().await;
     let election = app.current_election().await;
     let unit = app

@@ -86,7 +86,7 @@ async fn one_bad_email_never_blocks_the_others() {
     );
 
     let mut settings = s.app.settings.clone();
-    settings.smtp_url = Some(sink.url());
+    settings.smtp_url = Some(sink.url().into());
     let worker = DeliveryWorker::start(&settings);
     s.app.outbox_drained().await;
     let states = states(&s.app).await;
@@ -183,7 +183,7 @@ async fn a_dead_workers_emails_are_taken_over_by_a_live_one_with_the_same_messag
     assert_eq!(fan_out(&s.app, s.election).await, 20);
 
     let mut first_settings = s.app.settings.clone();
-    first_settings.smtp_url = Some(hanging.url());
+    first_settings.smtp_url = Some(hanging.url().into());
     first_settings.outbox.batch_size = 10;
     let first = DeliveryWorker::start(&first_settings);
     // Eight sends in flight (the worker's concurrency) of the ten rows it claimed.
@@ -207,7 +207,7 @@ async fn a_dead_workers_emails_are_taken_over_by_a_live_one_with_the_same_messag
     // A second instance is delivering when the first one is killed (no clean stop, no
     // outcome recorded, its heartbeat ends); its leases would last five minutes.
     let mut second_settings = s.app.settings.clone();
-    second_settings.smtp_url = Some(sink.url());
+    second_settings.smtp_url = Some(sink.url().into());
     let second = DeliveryWorker::start(&second_settings);
     first.kill();
     s.app.outbox_drained().await;
@@ -240,7 +240,7 @@ async fn a_dead_workers_emails_are_taken_over_by_a_live_one_with_the_same_messag
 async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
     let outage = Outage::start();
     let url = outage.url();
-    let s = scene(|settings| settings.smtp_url = Some(url)).await;
+    let s = scene(|settings| settings.smtp_url = Some(url.into())).await;
     let mut queued = Vec::new();
     for (name, email) in [
         ("Phạm Minh Tuấn", "tuan@example.vn"),
@@ -301,13 +301,13 @@ async fn two_workers_on_one_database_share_the_emails_and_never_send_one_twice()
     let first_url = first_sink.url();
     // Small batches make the two workers contend for the same rows.
     let s = scene(|settings| {
-        settings.smtp_url = Some(first_url);
+        settings.smtp_url = Some(first_url.into());
         settings.outbox.batch_size = 3;
     })
     .await;
     let second_url = second_sink.url();
     s.app.start_instance(|settings| {
-        settings.smtp_url = Some(second_url);
+        settings.smtp_url = Some(second_url.into());
         settings.database_pool_size = 4;
     });
 

@@ -375,5 +375,5 @@ pub fn utc(at: DateTime<Utc>) -> Option<DatePerhapsTime> {
 
 pub fn with_sink(sink: &SmtpSink) -> impl FnOnce(&mut Settings) {
     let url = sink.url();
-    move |s: &mut Settings| s.smtp_url = Some(url)
+    move |s: &mut Settings| s.smtp_url = Some(url.into())
 }

@@ -375,7 +375,7 @@ async fn a_new_health_rule_tells_each_nearest_committee_in_words_what_to_do() {
     let sink = SmtpSink::start();
     let url = sink.url();
     let s = scene(move |settings| {
-        settings.smtp_url = Some(url);
+        settings.smtp_url = Some(url.into());
         settings.public_url = Some("https://vm.example.vn".to_owned());
     })
     .await;

@@ -5,6 +5,7 @@ use std::thread::JoinHandle;
 
 use anyhow::anyhow;
 use diesel::PgConnection;
+use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 pub use voter_meetings::config::Settings;
@@ -114,7 +115,7 @@ impl DeliveryWorker {
     pub fn start(settings: &Settings) -> Self {
         let slot = ConnectionSlot::take(2);
         let pool = pool::pool(
-            &settings.database_url,
+            settings.database_url.expose_secret(),
             &PoolSettings {
                 size: 2,
                 wait: std::time::Duration::from_secs(5),
@@ -219,7 +220,7 @@ pub fn load_demo(
     reset: bool,
 ) -> anyhow::Result<voter_meetings::demo::Summary> {
     let ctx = Ctx::new(startup::pools(settings), settings.clone(), Clock::system());
-    let mut conn = super::database::connect(&settings.database_url);
+    let mut conn = super::database::connect(settings.database_url.expose_secret());
     voter_meetings::demo::run(
         &ctx,
         &mut conn,

@@ -83,7 +83,7 @@ impl TestApp {
         configure: impl FnOnce(&mut Settings),
     ) -> Self {
         let mut settings = test_settings();
-        settings.database_url = database_url.clone();
+        settings.database_url = database_url.clone().into();
         settings.mail_dir = std::env::temp_dir().join(format!("vm-mail-{}", Uuid::new_v4()));
         configure(&mut settings);
         let slot = ConnectionSlot::take(settings.database_pool_size);
