@@ -18,13 +18,17 @@ RUN mkdir src \
  && cargo build --release --locked \
  && rm -rf src
 
-# The crate itself. migrations/ (diesel_migrations' embed_migrations!) and templates/
-# (askama) are read at compile time and end up inside the binary, so they are needed
-# here and not at run time. The stubs' fingerprints go, so cargo cannot mistake the
-# stub build for an up-to-date one (COPY keeps the files' older mtimes).
+# The crate itself. migrations/ (diesel_migrations' embed_migrations!), templates/
+# (askama), config/default.toml (the built-in defaults) and docs/openapi.json (the served
+# document) are read at compile time and end up inside the binary. The stubs'
+# fingerprints go, so cargo cannot mistake the stub build for an up-to-date one (COPY
+# keeps the files' older mtimes).
+COPY build.rs ./
 COPY src/ src/
 COPY migrations/ migrations/
 COPY templates/ templates/
+COPY config/ config/
+COPY docs/openapi.json docs/openapi.json
 RUN rm -rf target/release/.fingerprint/voter-meetings-* \
  && cargo build --release --locked
 
