@@ -19,6 +19,7 @@ mod foundation;
 mod harness;
 mod health_rules;
 mod hostile;
+mod import_demo;
 mod imports;
 mod meetings;
 mod metrics;

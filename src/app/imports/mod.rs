@@ -315,7 +315,7 @@ impl Names {
     fn load(tx: &mut Tx<'_>, who: &Caller, kind: Kind, election_id: Option<Uuid>) -> Result<Self> {
         let mut names = Names::default();
         let scope = who.scope();
-        if matches!(kind, Kind::Regions | Kind::Venues) {
+        if matches!(kind, Kind::Regions | Kind::Venues | Kind::Meetings) {
             let mut after = None;
             loop {
                 let page = db::regions::list(
