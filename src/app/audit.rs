@@ -18,6 +18,43 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
+impl<'a> Change<'a> {
+    /// The creation of `record`.
+    pub fn created(
+        entity_type: &'a str,
+        entity_id: Uuid,
+        province_id: Option<Uuid>,
+        record: &impl Serialize,
+    ) -> Self {
+        Self {
+            action: "create",
+            entity_type,
+            entity_id,
+            province_id,
+            before: None,
+            after: json(record),
+        }
+    }
+
+    /// The update of a record from `before` to `after`.
+    pub fn updated(
+        entity_type: &'a str,
+        entity_id: Uuid,
+        province_id: Option<Uuid>,
+        before: &impl Serialize,
+        after: &impl Serialize,
+    ) -> Self {
+        Self {
+            action: "update",
+            entity_type,
+            entity_id,
+            province_id,
+            before: json(before),
+            after: json(after),
+        }
+    }
+}
+
 /// A record as the audit log keeps it.
 pub fn json(record: &impl Serialize) -> Option<Value> {
     serde_json::to_value(record).ok()

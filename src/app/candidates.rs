@@ -69,14 +69,12 @@ pub fn create(
     audit::record(
         tx,
         who,
-        Change {
-            action: "create",
-            entity_type: "candidate",
-            entity_id: candidate.id,
-            province_id: Some(candidate.province_id),
-            before: None,
-            after: audit::json(&candidate),
-        },
+        Change::created(
+            "candidate",
+            candidate.id,
+            Some(candidate.province_id),
+            &candidate,
+        ),
     )?;
     Ok(candidate)
 }
@@ -151,14 +149,7 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: CandidatePatch) -> 
     audit::record(
         tx,
         who,
-        Change {
-            action: "update",
-            entity_type: "candidate",
-            entity_id: id,
-            province_id: Some(after.province_id),
-            before: audit::json(&before),
-            after: audit::json(&after),
-        },
+        Change::updated("candidate", id, Some(after.province_id), &before, &after),
     )?;
     Ok(after)
 }

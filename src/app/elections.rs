@@ -177,14 +177,7 @@ pub fn create(tx: &mut Tx<'_>, who: &Caller, new: NewElection) -> Result<Electio
     audit::record(
         tx,
         who,
-        Change {
-            action: "create",
-            entity_type: "election",
-            entity_id: election.id,
-            province_id: None,
-            before: None,
-            after: audit::json(&election),
-        },
+        Change::created("election", election.id, None, &election),
     )?;
     Ok(election)
 }
@@ -204,14 +197,7 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: &ElectionPatch) -> 
     audit::record(
         tx,
         who,
-        Change {
-            action: "update",
-            entity_type: "election",
-            entity_id: id,
-            province_id: None,
-            before: audit::json(&before),
-            after: audit::json(&after),
-        },
+        Change::updated("election", id, None, &before, &after),
     )?;
     if after.window() != before.window() || after.timezone != before.timezone {
         let planned = crate::db::meetings::planned_of_election(tx, id, now)?;

@@ -192,14 +192,7 @@ pub fn create(tx: &mut Tx<'_>, who: &Caller, fields: &RuleFields) -> Result<Rule
     audit::record(
         tx,
         who,
-        Change {
-            action: "create",
-            entity_type: "health_rule",
-            entity_id: rule.id,
-            province_id: Some(rule.province_id),
-            before: None,
-            after: audit::json(&rule),
-        },
+        Change::created("health_rule", rule.id, Some(rule.province_id), &rule),
     )?;
     Ok(RuleChange {
         rule,
@@ -251,14 +244,7 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, fields: &RuleFields) -> Re
     audit::record(
         tx,
         who,
-        Change {
-            action: "update",
-            entity_type: "health_rule",
-            entity_id: id,
-            province_id: Some(rule.province_id),
-            before: audit::json(&before),
-            after: audit::json(&rule),
-        },
+        Change::updated("health_rule", id, Some(rule.province_id), &before, &rule),
     )?;
     Ok(RuleChange {
         rule,

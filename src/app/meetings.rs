@@ -814,14 +814,7 @@ pub fn plan(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Result<Meeting> 
     audit::record(
         tx,
         who,
-        Change {
-            action: "create",
-            entity_type: "meeting",
-            entity_id: id,
-            province_id: Some(meeting.province_id),
-            before: None,
-            after: audit::json(&meeting),
-        },
+        Change::created("meeting", id, Some(meeting.province_id), &meeting),
     )?;
     notify_candidates(tx, &meeting, notices::MeetingEvent::Created)?;
     Ok(meeting)
@@ -900,14 +893,7 @@ pub fn edit(
     audit::record(
         tx,
         who,
-        Change {
-            action: "update",
-            entity_type: "meeting",
-            entity_id: id,
-            province_id: Some(after.province_id),
-            before: audit::json(&before),
-            after: audit::json(&after),
-        },
+        Change::updated("meeting", id, Some(after.province_id), &before, &after),
     )?;
     if after.rescheduled_from(&before) {
         notify_candidates(

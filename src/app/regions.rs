@@ -99,14 +99,7 @@ pub fn create(tx: &mut Tx<'_>, who: &Caller, new: NewRegion) -> Result<Region> {
     audit::record(
         tx,
         who,
-        Change {
-            action: "create",
-            entity_type: "region",
-            entity_id: region.id,
-            province_id: Some(region.province_id),
-            before: None,
-            after: audit::json(&region),
-        },
+        Change::created("region", region.id, Some(region.province_id), &region),
     )?;
     Ok(region)
 }
@@ -158,14 +151,7 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: &RegionPatch) -> Re
     audit::record(
         tx,
         who,
-        Change {
-            action: "update",
-            entity_type: "region",
-            entity_id: id,
-            province_id: Some(after.province_id),
-            before: audit::json(&before),
-            after: audit::json(&after),
-        },
+        Change::updated("region", id, Some(after.province_id), &before, &after),
     )?;
     Ok(after)
 }

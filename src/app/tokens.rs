@@ -73,18 +73,7 @@ pub fn create(tx: &mut Tx<'_>, who: &Caller, new: NewToken) -> Result<IssuedToke
             token_hash: hash(&secret),
         },
     )?;
-    audit::record(
-        tx,
-        who,
-        Change {
-            action: "create",
-            entity_type: "token",
-            entity_id: record.id,
-            province_id: None,
-            before: None,
-            after: audit::json(&record),
-        },
-    )?;
+    audit::record(tx, who, Change::created("token", record.id, None, &record))?;
     Ok(IssuedToken {
         record,
         token: secret,

@@ -80,14 +80,7 @@ pub fn create(
     audit::record(
         tx,
         who,
-        Change {
-            action: "create",
-            entity_type: "electoral_unit",
-            entity_id: unit.id,
-            province_id: Some(unit.province_id),
-            before: None,
-            after: audit::json(&unit),
-        },
+        Change::created("electoral_unit", unit.id, Some(unit.province_id), &unit),
     )?;
     Ok(unit)
 }
@@ -145,14 +138,13 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: &UnitPatch) -> Resu
     audit::record(
         tx,
         who,
-        Change {
-            action: "update",
-            entity_type: "electoral_unit",
-            entity_id: id,
-            province_id: Some(after.province_id),
-            before: audit::json(&before),
-            after: audit::json(&after),
-        },
+        Change::updated(
+            "electoral_unit",
+            id,
+            Some(after.province_id),
+            &before,
+            &after,
+        ),
     )?;
     Ok(after)
 }

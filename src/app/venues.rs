@@ -100,14 +100,7 @@ pub fn create(tx: &mut Tx<'_>, who: &Caller, new: &NewVenue) -> Result<Venue> {
     audit::record(
         tx,
         who,
-        Change {
-            action: "create",
-            entity_type: "venue",
-            entity_id: venue.id,
-            province_id: Some(venue.province_id),
-            before: None,
-            after: audit::json(&venue),
-        },
+        Change::created("venue", venue.id, Some(venue.province_id), &venue),
     )?;
     Ok(venue)
 }
@@ -171,14 +164,7 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: &VenuePatch) -> Res
     audit::record(
         tx,
         who,
-        Change {
-            action: "update",
-            entity_type: "venue",
-            entity_id: id,
-            province_id: Some(after.province_id),
-            before: audit::json(&before),
-            after: audit::json(&after),
-        },
+        Change::updated("venue", id, Some(after.province_id), &before, &after),
     )?;
     Ok(after)
 }

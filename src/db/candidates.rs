@@ -62,32 +62,11 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(Candidate, Ve
         .optional()?)
 }
 
-/// Locks the candidate row for an update in this transaction.
-pub fn lock(conn: &mut PgConnection, province_id: Uuid, id: Uuid) -> DbResult<Option<Candidate>> {
-    Ok(candidates::table
-        .filter(candidates::province_id.eq(province_id))
-        .filter(candidates::id.eq(id))
-        .select(Candidate::as_select())
-        .for_update()
-        .first(conn)
-        .optional()?)
-}
-
-pub fn update(
-    conn: &mut PgConnection,
-    province_id: Uuid,
-    id: Uuid,
-    changes: CandidateUpdateForm,
-    at: DateTime<Utc>,
-) -> DbResult<Candidate> {
-    Ok(diesel::update(
-        candidates::table
-            .filter(candidates::province_id.eq(province_id))
-            .filter(candidates::id.eq(id)),
-    )
-    .set((changes, candidates::updated_at.eq(at)))
-    .returning(Candidate::as_returning())
-    .get_result(conn)?)
+province_rows! {
+    candidates, Candidate;
+    /// Locks the candidate row for an update in this transaction.
+    lock;
+    update(CandidateUpdateForm);
 }
 
 pub fn list(

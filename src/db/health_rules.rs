@@ -101,14 +101,9 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<HealthRule>> {
         .optional()?)
 }
 
-pub fn lock(conn: &mut PgConnection, province_id: Uuid, id: Uuid) -> DbResult<Option<HealthRule>> {
-    Ok(health_rules::table
-        .filter(health_rules::province_id.eq(province_id))
-        .filter(health_rules::id.eq(id))
-        .select(HealthRule::as_select())
-        .for_update()
-        .first(conn)
-        .optional()?)
+province_rows! {
+    health_rules, HealthRule;
+    lock;
 }
 
 pub fn update(

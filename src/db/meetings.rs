@@ -69,15 +69,10 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<MeetingRow>> {
         .optional()?)
 }
 
-/// Locks the meeting row for a change in this transaction.
-pub fn lock(conn: &mut PgConnection, province_id: Uuid, id: Uuid) -> DbResult<Option<MeetingRow>> {
-    Ok(meetings::table
-        .filter(meetings::province_id.eq(province_id))
-        .filter(meetings::id.eq(id))
-        .select(MeetingRow::as_select())
-        .for_update()
-        .first(conn)
-        .optional()?)
+province_rows! {
+    meetings, MeetingRow;
+    /// Locks the meeting row for a change in this transaction.
+    lock;
 }
 
 /// Locks these meetings, soonest first.

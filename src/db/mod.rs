@@ -1,6 +1,47 @@
 //! The database: pools, migrations, and one module of plain query functions per table group.
 //! Functions here return [`DbError`], never an HTTP error: the use cases decide what a
 //! missing row or a violated constraint means.
+/// `lock` and `update` of a table partitioned by province, written once for each table that
+/// has them: the province names the partition, so every lookup carries it.
+macro_rules! province_rows {
+    (
+        $table:ident, $row:ty;
+        $(#[$lock_doc:meta])* lock;
+        $($(#[$update_doc:meta])* update($form:ty);)?
+    ) => {
+        $(#[$lock_doc])*
+        pub fn lock(conn: &mut PgConnection, province_id: Uuid, id: Uuid) -> DbResult<Option<$row>> {
+            Ok($table::table
+                .filter($table::province_id.eq(province_id))
+                .filter($table::id.eq(id))
+                .select(<$row>::as_select())
+                .for_update()
+                .first(conn)
+                .optional()?)
+        }
+
+        $(
+            $(#[$update_doc])*
+            pub fn update(
+                conn: &mut PgConnection,
+                province_id: Uuid,
+                id: Uuid,
+                changes: $form,
+                at: DateTime<Utc>,
+            ) -> DbResult<$row> {
+                Ok(diesel::update(
+                    $table::table
+                        .filter($table::province_id.eq(province_id))
+                        .filter($table::id.eq(id)),
+                )
+                .set((changes, $table::updated_at.eq(at)))
+                .returning(<$row>::as_returning())
+                .get_result(conn)?)
+            }
+        )?
+    };
+}
+
 pub mod attendance;
 pub mod audit;
 pub mod calendars;

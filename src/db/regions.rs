@@ -105,13 +105,8 @@ pub fn update(
         .get_result(conn)?)
 }
 
-/// Locks a region row for a change in this transaction.
-pub fn lock(conn: &mut PgConnection, province_id: Uuid, id: Uuid) -> DbResult<Option<Region>> {
-    Ok(regions::table
-        .filter(regions::province_id.eq(province_id))
-        .filter(regions::id.eq(id))
-        .select(Region::as_select())
-        .for_update()
-        .first(conn)
-        .optional()?)
+province_rows! {
+    regions, Region;
+    /// Locks a region row for a change in this transaction.
+    lock;
 }

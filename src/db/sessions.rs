@@ -3,8 +3,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{api_tokens, console_sessions, regions};
-use super::DbResult;
-use crate::domain::kinds::Role;
+use super::{tokens, DbResult};
 use crate::domain::scope::Caller;
 
 pub fn insert(
@@ -31,35 +30,16 @@ pub fn caller(
     id_hash: &[u8],
     now: DateTime<Utc>,
 ) -> DbResult<Option<Caller>> {
-    type Row = (
-        uuid::Uuid,
-        String,
-        Role,
-        Option<uuid::Uuid>,
-        Option<Vec<uuid::Uuid>>,
-    );
-    let row: Option<Row> = console_sessions::table
+    let row: Option<tokens::CallerRow> = console_sessions::table
         .inner_join(api_tokens::table)
         .left_join(regions::table.on(regions::id.nullable().eq(api_tokens::region_id)))
         .filter(console_sessions::id_hash.eq(id_hash))
         .filter(console_sessions::expires_at.gt(now))
         .filter(api_tokens::revoked_at.is_null())
-        .select((
-            api_tokens::id,
-            api_tokens::name,
-            api_tokens::role,
-            api_tokens::region_id,
-            regions::path.nullable(),
-        ))
+        .select(tokens::caller_columns())
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, name, role, region_id, path)| Caller {
-        id,
-        name,
-        role,
-        region_id,
-        region_path: path.unwrap_or_default(),
-    }))
+    Ok(row.map(tokens::into_caller))
 }
 
 pub fn delete(conn: &mut PgConnection, id_hash: &[u8]) -> DbResult<()> {

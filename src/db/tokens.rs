@@ -40,30 +40,46 @@ pub fn insert(conn: &mut PgConnection, form: TokenInsertForm<'_>) -> DbResult<To
 }
 
 /// A live token's id, name, role, region and the region's path.
-type TokenRow = (Uuid, String, Role, Option<Uuid>, Option<Vec<Uuid>>);
+pub(super) type CallerRow = (Uuid, String, Role, Option<Uuid>, Option<Vec<Uuid>>);
 
-/// The caller a live token stands for, with its region's path.
-pub fn caller(conn: &mut PgConnection, token_hash: &[u8]) -> DbResult<Option<Caller>> {
-    let row: Option<TokenRow> = api_tokens::table
-        .left_join(regions::table.on(regions::id.nullable().eq(api_tokens::region_id)))
-        .filter(api_tokens::token_hash.eq(token_hash))
-        .filter(api_tokens::revoked_at.is_null())
-        .select((
-            api_tokens::id,
-            api_tokens::name,
-            api_tokens::role,
-            api_tokens::region_id,
-            regions::path.nullable(),
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(id, name, role, region_id, path)| Caller {
+/// The columns of a [`CallerRow`]: `api_tokens` left-joined to its region.
+pub(super) fn caller_columns() -> (
+    api_tokens::id,
+    api_tokens::name,
+    api_tokens::role,
+    api_tokens::region_id,
+    diesel::dsl::Nullable<regions::path>,
+) {
+    (
+        api_tokens::id,
+        api_tokens::name,
+        api_tokens::role,
+        api_tokens::region_id,
+        regions::path.nullable(),
+    )
+}
+
+/// The caller a token row stands for.
+pub(super) fn into_caller((id, name, role, region_id, path): CallerRow) -> Caller {
+    Caller {
         id,
         name,
         role,
         region_id,
         region_path: path.unwrap_or_default(),
-    }))
+    }
+}
+
+/// The caller a live token stands for, with its region's path.
+pub fn caller(conn: &mut PgConnection, token_hash: &[u8]) -> DbResult<Option<Caller>> {
+    let row: Option<CallerRow> = api_tokens::table
+        .left_join(regions::table.on(regions::id.nullable().eq(api_tokens::region_id)))
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .select(caller_columns())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(into_caller))
 }
 
 /// Notes that a token was used at `now`, at most once a minute: no write per request.

@@ -101,33 +101,8 @@ pub struct UnitUpdateForm {
     pub seats: Option<i32>,
 }
 
-pub fn lock(
-    conn: &mut PgConnection,
-    province_id: Uuid,
-    id: Uuid,
-) -> DbResult<Option<ElectoralUnit>> {
-    Ok(electoral_units::table
-        .filter(electoral_units::province_id.eq(province_id))
-        .filter(electoral_units::id.eq(id))
-        .select(ElectoralUnit::as_select())
-        .for_update()
-        .first(conn)
-        .optional()?)
-}
-
-pub fn update(
-    conn: &mut PgConnection,
-    province_id: Uuid,
-    id: Uuid,
-    changes: UnitUpdateForm,
-    at: DateTime<Utc>,
-) -> DbResult<ElectoralUnit> {
-    Ok(diesel::update(
-        electoral_units::table
-            .filter(electoral_units::province_id.eq(province_id))
-            .filter(electoral_units::id.eq(id)),
-    )
-    .set((changes, electoral_units::updated_at.eq(at)))
-    .returning(ElectoralUnit::as_returning())
-    .get_result(conn)?)
+province_rows! {
+    electoral_units, ElectoralUnit;
+    lock;
+    update(UnitUpdateForm);
 }

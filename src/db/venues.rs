@@ -84,31 +84,10 @@ pub fn find_many(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<(Venue, 
         .load(conn)?)
 }
 
-pub fn lock(conn: &mut PgConnection, province_id: Uuid, id: Uuid) -> DbResult<Option<Venue>> {
-    Ok(venues::table
-        .filter(venues::province_id.eq(province_id))
-        .filter(venues::id.eq(id))
-        .select(Venue::as_select())
-        .for_update()
-        .first(conn)
-        .optional()?)
-}
-
-pub fn update(
-    conn: &mut PgConnection,
-    province_id: Uuid,
-    id: Uuid,
-    changes: VenueUpdateForm,
-    at: DateTime<Utc>,
-) -> DbResult<Venue> {
-    Ok(diesel::update(
-        venues::table
-            .filter(venues::province_id.eq(province_id))
-            .filter(venues::id.eq(id)),
-    )
-    .set((changes, venues::updated_at.eq(at)))
-    .returning(Venue::as_returning())
-    .get_result(conn)?)
+province_rows! {
+    venues, Venue;
+    lock;
+    update(VenueUpdateForm);
 }
 
 pub struct VenueFilter {

@@ -78,11 +78,7 @@ async fn list_elections(
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;
-    let (after, limit) = (page.after_id()?, page.fetch());
-    let rows = ctx
-        .page(page.limit, move |tx| elections::list(tx, after, limit))
-        .await?;
-    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+    page.by_id(&ctx, elections::list, |r| r.id).await
 }
 
 async fn get_election(
@@ -129,13 +125,13 @@ async fn list_units(
     let election_id = super::parse_id(&id, "election")?;
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;
-    let (after, limit, region_id) = (page.after_id()?, page.fetch(), q.region_id);
-    let rows = ctx
-        .page(page.limit, move |tx| {
-            units::list(tx, &who, election_id, region_id, after, limit)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+    let region_id = q.region_id;
+    page.by_id(
+        &ctx,
+        move |tx, after, limit| units::list(tx, &who, election_id, region_id, after, limit),
+        |r| r.id,
+    )
+    .await
 }
 
 async fn get_unit(
@@ -177,13 +173,12 @@ async fn list_candidates(
     let unit_id = super::parse_id(&id, "electoral unit")?;
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;
-    let (after, limit) = (page.after_id()?, page.fetch());
-    let rows = ctx
-        .page(page.limit, move |tx| {
-            candidates::list(tx, &who, unit_id, after, limit)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+    page.by_id(
+        &ctx,
+        move |tx, after, limit| candidates::list(tx, &who, unit_id, after, limit),
+        |r| r.id,
+    )
+    .await
 }
 
 async fn get_candidate(

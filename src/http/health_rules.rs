@@ -1,6 +1,6 @@
 //! `/health-rules`: public-health gathering rules, each change answering the meetings it puts
 //! in breach.
-use super::query::Query;
+use super::query::{self, Query};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -12,7 +12,6 @@ use super::problem::ApiError;
 use crate::app::health_rules::{self, RuleFields};
 use crate::app::Ctx;
 use crate::db::health_rules::RuleFilter;
-use crate::domain::problem::Problem;
 use crate::domain::values::timestamp;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -76,15 +75,11 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;
-    let active_at = q
-        .active_at
-        .as_deref()
-        .map(timestamp)
-        .transpose()
-        .map_err(|m| Problem::field("active_at", m))?;
-    let (region_id, after, limit) = (q.region_id, page.after_id()?, page.fetch());
-    let rows = ctx
-        .page(page.limit, move |tx| {
+    let active_at = query::optional("active_at", q.active_at.as_deref(), timestamp)?;
+    let region_id = q.region_id;
+    page.by_id(
+        &ctx,
+        move |tx, after, limit| {
             let filter = RuleFilter {
                 scope: None,
                 region_id,
@@ -93,7 +88,8 @@ async fn list(
                 limit,
             };
             health_rules::list(tx, &who, filter)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+        },
+        |r| r.id,
+    )
+    .await
 }

@@ -63,9 +63,10 @@ async fn list(
     );
     let ((status, newest), recipient) = e.done(status.zip(newest).zip(recipient))?;
     let page = PageRequest::parse(q.limit, q.cursor)?;
-    let (candidate_id, after, limit) = (q.candidate_id, page.after_id()?, page.fetch());
-    let rows = ctx
-        .page(page.limit, move |tx| {
+    let candidate_id = q.candidate_id;
+    page.by_id(
+        &ctx,
+        move |tx, after, limit| {
             let filter = OutboxFilter {
                 status,
                 candidate_id,
@@ -75,9 +76,10 @@ async fn list(
                 limit,
             };
             outbox::list(tx, &who, filter)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+        },
+        |r| r.id,
+    )
+    .await
 }
 
 async fn get(

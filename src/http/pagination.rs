@@ -1,7 +1,10 @@
 //! Cursor pagination: `?limit=` (default 50, max 500) and `?cursor=`; answers `{items, next_cursor}`.
+use actix_web::HttpResponse;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::problem::ApiError;
+use crate::app::{self, Ctx, Tx};
 use crate::domain::problem::Problem;
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -64,6 +67,25 @@ impl PageRequest {
             items: rows,
             next_cursor,
         }
+    }
+
+    /// Answers one page of a list ordered by id: `list` reads the rows after the cursor's id,
+    /// at most the given number of them, and `id_of` names the id of a row.
+    pub async fn by_id<T, F>(
+        self,
+        ctx: &Ctx,
+        mut list: F,
+        id_of: impl Fn(&T) -> Uuid,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        F: FnMut(&mut Tx<'_>, Option<Uuid>, i64) -> app::Result<Vec<T>> + Send + 'static,
+        T: Serialize + Send + 'static,
+    {
+        let (after, limit) = (self.after_id()?, self.fetch());
+        let rows = ctx
+            .page(self.limit, move |tx| list(tx, after, limit))
+            .await?;
+        Ok(HttpResponse::Ok().json(self.page(rows, |r| id_of(r).to_string())))
     }
 }
 

@@ -37,6 +37,17 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
+/// An optional parameter `name` read by `read`, or the problem naming it.
+pub fn optional<T>(
+    name: &str,
+    raw: Option<&str>,
+    read: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, Problem> {
+    raw.map(read)
+        .transpose()
+        .map_err(|m| Problem::field(name, m))
+}
+
 /// `raw` as `T`, or the problem that names what is wrong with it.
 pub fn parse<T: DeserializeOwned>(raw: &str) -> Result<T, Problem> {
     serde_urlencoded::from_str::<T>(raw).map_err(|e| explain::<T>(raw, &e.to_string()))

@@ -1,5 +1,5 @@
 //! `/regions`: the administrative tree.
-use super::query::Query;
+use super::query::{self, Query};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -12,7 +12,6 @@ use crate::app::regions::{self, NewRegion, RegionPatch};
 use crate::app::Ctx;
 use crate::db::regions::RegionFilter;
 use crate::domain::kinds::{self, Level};
-use crate::domain::problem::Problem;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/regions").post(create).get(list))
@@ -51,15 +50,11 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;
-    let level = q
-        .level
-        .as_deref()
-        .map(kinds::parse::<Level>)
-        .transpose()
-        .map_err(|m| Problem::field("level", m))?;
-    let (parent_id, after, limit) = (q.parent_id, page.after_id()?, page.fetch());
-    let rows = ctx
-        .page(page.limit, move |tx| {
+    let level = query::optional("level", q.level.as_deref(), kinds::parse::<Level>)?;
+    let parent_id = q.parent_id;
+    page.by_id(
+        &ctx,
+        move |tx, after, limit| {
             let filter = RegionFilter {
                 scope: None,
                 parent_id,
@@ -68,9 +63,10 @@ async fn list(
                 limit,
             };
             regions::list(tx, &who, filter)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+        },
+        |r| r.id,
+    )
+    .await
 }
 
 async fn get(

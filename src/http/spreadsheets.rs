@@ -33,6 +33,18 @@ pub struct Sheet {
     pub total: Option<Vec<Cell>>,
 }
 
+impl Sheet {
+    /// A sheet of `rows` under `headers`, without a totals row.
+    fn plain(name: &str, headers: &[&str], rows: Vec<Vec<Cell>>) -> Self {
+        Self {
+            name: name.to_owned(),
+            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+            rows,
+            total: None,
+        }
+    }
+}
+
 /// A cell a spreadsheet would run as a formula is prefixed with `'`.
 pub fn neutral(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
@@ -202,9 +214,9 @@ pub fn attendance(report: &AttendanceReport, lang: Lang) -> Vec<Sheet> {
 }
 
 pub fn fairness(report: &Fairness, lang: Lang) -> Vec<Sheet> {
-    let candidates = Sheet {
-        name: pick(lang, "Ứng cử viên", "Candidates").to_owned(),
-        headers: [
+    let candidates = Sheet::plain(
+        pick(lang, "Ứng cử viên", "Candidates"),
+        &[
             pick(lang, "Họ và tên", "Full name"),
             pick(lang, "Đơn vị bầu cử", "Electoral unit"),
             pick(lang, "Cơ quan", "Body"),
@@ -212,10 +224,8 @@ pub fn fairness(report: &Fairness, lang: Lang) -> Vec<Sheet> {
             pick(lang, "Hội nghị đã tổ chức", "Meetings held"),
             pick(lang, "Tối thiểu", "Minimum"),
             pick(lang, "Dưới mức tối thiểu", "Below minimum"),
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        rows: report
+        ],
+        report
             .candidates
             .iter()
             .map(|c| {
@@ -234,11 +244,10 @@ pub fn fairness(report: &Fairness, lang: Lang) -> Vec<Sheet> {
                 ]
             })
             .collect(),
-        total: None,
-    };
-    let units = Sheet {
-        name: pick(lang, "Đơn vị bầu cử", "Electoral units").to_owned(),
-        headers: [
+    );
+    let units = Sheet::plain(
+        pick(lang, "Đơn vị bầu cử", "Electoral units"),
+        &[
             pick(lang, "Đơn vị bầu cử", "Electoral unit"),
             pick(lang, "Cơ quan", "Body"),
             pick(lang, "Số ứng cử viên", "Candidates"),
@@ -247,10 +256,8 @@ pub fn fairness(report: &Fairness, lang: Lang) -> Vec<Sheet> {
             pick(lang, "Ít nhất", "Fewest meetings"),
             pick(lang, "Chênh lệch", "Spread"),
             pick(lang, "Dưới mức tối thiểu", "Below minimum"),
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        rows: report
+        ],
+        report
             .units
             .iter()
             .map(|u| {
@@ -266,8 +273,7 @@ pub fn fairness(report: &Fairness, lang: Lang) -> Vec<Sheet> {
                 ]
             })
             .collect(),
-        total: None,
-    };
+    );
     vec![candidates, units]
 }
 
@@ -275,18 +281,16 @@ pub fn overdue(items: &[Overdue], lang: Lang, tz: chrono_tz::Tz) -> Vec<Sheet> {
     let local = |t: chrono::DateTime<chrono::Utc>| {
         t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
     };
-    vec![Sheet {
-        name: pick(lang, "Quá hạn", "Overdue").to_owned(),
-        headers: [
+    vec![Sheet::plain(
+        pick(lang, "Quá hạn", "Overdue"),
+        &[
             pick(lang, "Hội nghị", "Meeting"),
             pick(lang, "Địa bàn", "Region"),
             pick(lang, "Bắt đầu", "Starts"),
             pick(lang, "Kết thúc", "Ends"),
             pick(lang, "Hạn báo cáo", "Report due"),
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        rows: items
+        ],
+        items
             .iter()
             .map(|o| {
                 vec![
@@ -298,8 +302,7 @@ pub fn overdue(items: &[Overdue], lang: Lang, tz: chrono_tz::Tz) -> Vec<Sheet> {
                 ]
             })
             .collect(),
-        total: None,
-    }]
+    )]
 }
 
 /// Every sheet's rows under the first sheet's header, then one totals row.

@@ -1,6 +1,6 @@
 //! `/venues`: where meetings take place, and `/venues/{id}/capacity`: what one may hold over a
 //! period under the rules in force.
-use super::query::Query;
+use super::query::{self, Query};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -13,7 +13,6 @@ use crate::app::venues::{self, NewVenue, VenuePatch};
 use crate::app::{health_rules, Ctx};
 use crate::db::venues::VenueFilter;
 use crate::domain::kinds::{self, Setting};
-use crate::domain::problem::Problem;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/venues").post(create).get(list))
@@ -53,16 +52,11 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor)?;
-    let setting = q
-        .setting
-        .as_deref()
-        .map(kinds::parse::<Setting>)
-        .transpose()
-        .map_err(|m| Problem::field("setting", m))?;
-    let (region_id, min_capacity, after, limit) =
-        (q.region_id, q.min_capacity, page.after_id()?, page.fetch());
-    let rows = ctx
-        .page(page.limit, move |tx| {
+    let setting = query::optional("setting", q.setting.as_deref(), kinds::parse::<Setting>)?;
+    let (region_id, min_capacity) = (q.region_id, q.min_capacity);
+    page.by_id(
+        &ctx,
+        move |tx, after, limit| {
             let filter = VenueFilter {
                 scope: None,
                 region_id,
@@ -72,9 +66,10 @@ async fn list(
                 limit,
             };
             venues::list(tx, &who, filter)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+        },
+        |r| r.id,
+    )
+    .await
 }
 
 async fn get(
