@@ -154,14 +154,9 @@ impl ReportRequest {
 fn ensure_revision(
     current: Option<i32>,
     expected: Option<Expected>,
-    correcting: bool,
 ) -> std::result::Result<(), Problem> {
     let stale = |detail: String| Problem::new(Code::VersionConflict, detail);
     match (expected, current) {
-        (None, Some(_)) if correcting => Err(Problem::new(
-            Code::PreconditionRequired,
-            "send If-Match with the report's ETag (from its GET or PUT) to correct it",
-        )),
         (None, _) | (Some(Expected::Any), Some(_)) => Ok(()),
         (Some(Expected::Version(v)), Some(c)) if v == c => Ok(()),
         (Some(_), None) => Err(stale(
@@ -185,7 +180,7 @@ pub fn file_report(
     who.ensure_can_mutate()?;
     let (m, _) = meetings::lock_for_action(tx, who, meeting_id)?;
     let s = req.parse()?;
-    ensure_revision(m.report_revision, expected, s.correction_reason.is_some())?;
+    ensure_revision(m.report_revision, expected)?;
     let election = elections::find(tx, m.election_id)?;
     let now = tx.now();
     let filing = rule::filing(
@@ -266,33 +261,27 @@ pub fn report(tx: &mut Tx<'_>, who: &Caller, meeting_id: Uuid) -> Result<(Report
 mod tests {
     use super::*;
 
-    fn refused(current: Option<i32>, expected: Option<Expected>, correcting: bool) -> Option<Code> {
-        ensure_revision(current, expected, correcting)
-            .err()
-            .map(|p| p.code)
+    fn refused(current: Option<i32>, expected: Option<Expected>) -> Option<Code> {
+        ensure_revision(current, expected).err().map(|p| p.code)
     }
 
     #[test]
     fn a_correction_names_the_revision_it_corrects() {
-        assert_eq!(refused(None, None, false), None, "a first filing");
+        assert_eq!(refused(None, None), None, "a first filing");
         assert_eq!(
-            refused(Some(2), None, true),
-            Some(Code::PreconditionRequired)
-        );
-        assert_eq!(refused(Some(2), Some(Expected::Version(2)), true), None);
-        assert_eq!(
-            refused(Some(3), Some(Expected::Version(2)), true),
-            Some(Code::VersionConflict)
-        );
-        assert_eq!(refused(Some(3), Some(Expected::Any), true), None);
-        assert_eq!(
-            refused(None, Some(Expected::Any), false),
-            Some(Code::VersionConflict)
-        );
-        assert_eq!(
-            refused(Some(1), None, false),
+            refused(Some(2), None),
             None,
-            "a second filing without a reason is rule 7's report_exists"
+            "If-Match is checked when sent (SPEC §4), not required"
+        );
+        assert_eq!(refused(Some(2), Some(Expected::Version(2))), None);
+        assert_eq!(
+            refused(Some(3), Some(Expected::Version(2))),
+            Some(Code::VersionConflict)
+        );
+        assert_eq!(refused(Some(3), Some(Expected::Any)), None);
+        assert_eq!(
+            refused(None, Some(Expected::Any)),
+            Some(Code::VersionConflict)
         );
     }
 }

@@ -815,9 +815,6 @@ async fn a_report_correction_needs_the_current_strong_etag_and_one_of_twenty_win
 
     let mut correction = report(&m, 28);
     correction["correction_reason"] = json!("Đếm trùng 2 lượt");
-    put_report(&app, &s.both, &m, correction.clone(), &[])
-        .await
-        .problem(428, "precondition_required");
     put_report(
         &app,
         &s.both,
@@ -870,6 +867,11 @@ async fn a_report_correction_needs_the_current_strong_etag_and_one_of_twenty_win
         revisions.body["revisions"].as_array().map(Vec::len),
         Some(1)
     );
+    // If-Match is checked when it is sent (SPEC §4); a correction without one is the next
+    // revision.
+    let unconditional = put_report(&app, &s.both, &m, correction.clone(), &[]).await;
+    assert_eq!(unconditional.ok(200)["revision"], 3);
+    assert_eq!(unconditional.headers["etag"], "\"3\"");
 }
 
 #[actix_web::test]
