@@ -5,7 +5,7 @@ use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::driver::{js, sign_in, text, Driver, Network, Relay};
+use crate::driver::{appears, click, js, sign_in, text, type_into, Driver, Network, Relay};
 use crate::helpers::fixtures::Reports;
 use crate::helpers::{eventually, spawn_app, uuid_of, Role, TestApp};
 
@@ -91,27 +91,16 @@ async fn one_signs_in_with_a_token_and_out_again() {
     let driver = Driver::start().await;
     let c = driver.browser(1280).await;
     c.goto(&app.address).await.expect("open");
-    c.wait()
-        .for_element(Locator::Id("sign-in"))
-        .await
-        .expect("an unsigned visitor is sent to sign in");
+    appears(
+        &c,
+        Locator::Id("sign-in"),
+        "an unsigned visitor is sent to sign in",
+    )
+    .await;
 
-    c.find(Locator::Id("token"))
-        .await
-        .expect("token field")
-        .send_keys("vm_not-a-token")
-        .await
-        .expect("type");
-    c.find(Locator::Css("#sign-in button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("submit");
-    c.wait()
-        .for_element(Locator::Id("token-error"))
-        .await
-        .expect("a wrong token is refused");
+    type_into(&c, Locator::Id("token"), "vm_not-a-token", "token field").await;
+    click(&c, Locator::Css("#sign-in button"), "button").await;
+    appears(&c, Locator::Id("token-error"), "a wrong token is refused").await;
 
     sign_in(&c, &app.address, &app.admin).await;
     let session = c
@@ -140,24 +129,18 @@ async fn one_signs_in_with_a_token_and_out_again() {
     assert_eq!(forged.status().as_u16(), 403);
     assert_eq!(app.count("SELECT count(*) AS n FROM console_sessions"), 1);
 
-    c.find(Locator::Id("sign-out"))
-        .await
-        .expect("sign-out button")
-        .click()
-        .await
-        .expect("sign out");
-    c.wait()
-        .for_element(Locator::Id("sign-in"))
-        .await
-        .expect("back to sign-in");
+    click(&c, Locator::Id("sign-out"), "sign-out button").await;
+    appears(&c, Locator::Id("sign-in"), "back to sign-in").await;
     assert_eq!(app.count("SELECT count(*) AS n FROM console_sessions"), 0);
     c.goto(&format!("{}/meetings", app.address))
         .await
         .expect("open");
-    c.wait()
-        .for_element(Locator::Id("sign-in"))
-        .await
-        .expect("the ended session opens nothing");
+    appears(
+        &c,
+        Locator::Id("sign-in"),
+        "the ended session opens nothing",
+    )
+    .await;
     let old = app
         .client
         .get(format!("{}/meetings", app.address))
@@ -392,12 +375,7 @@ async fn a_tap_made_while_the_server_is_unreachable_counts_once_when_it_returns(
         .expect("open the door page");
 
     relay.set(Network::Down);
-    c.find(Locator::Id("plus"))
-        .await
-        .expect("+1")
-        .click()
-        .await
-        .expect("tap");
+    click(&c, Locator::Id("plus"), "+1").await;
     eventually("the page says it is offline", || async {
         let class = c
             .find(Locator::Id("net"))
@@ -452,16 +430,8 @@ async fn the_console_speaks_vietnamese_until_one_switches_to_english() {
     let lang = js(&c, "return document.documentElement.lang;").await;
     assert_eq!(lang, json!("vi"));
     assert!(text(&c, "header").await.contains("Tổng quan"));
-    c.find(Locator::Id("lang-switch"))
-        .await
-        .expect("switch")
-        .click()
-        .await
-        .expect("click");
-    c.wait()
-        .for_element(Locator::Css("html[lang=en]"))
-        .await
-        .expect("English");
+    click(&c, Locator::Id("lang-switch"), "switch").await;
+    appears(&c, Locator::Css("html[lang=en]"), "English").await;
     assert!(text(&c, "header").await.contains("Overview"));
     c.goto(&format!("{}/meetings", app.address))
         .await
@@ -609,12 +579,7 @@ async fn planning_a_clashing_meeting_shows_the_refusal_next_to_its_field() {
         .expect("choose the venue");
     set_value(&c, "starts_at", &local(start)).await;
     set_value(&c, "ends_at", &local(end)).await;
-    c.find(Locator::Id("expected_attendees"))
-        .await
-        .expect("expected")
-        .send_keys("30")
-        .await
-        .expect("type");
+    type_into(&c, Locator::Id("expected_attendees"), "30", "expected").await;
     eventually("the form shows the effective capacity", || async {
         let t = text(&c, "#live-capacity").await;
         if t.contains("100") {
@@ -624,12 +589,7 @@ async fn planning_a_clashing_meeting_shows_the_refusal_next_to_its_field() {
         }
     })
     .await;
-    c.find(Locator::Id("save"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("submit");
+    click(&c, Locator::Id("save"), "save").await;
     let clash = c
         .wait()
         .for_element(Locator::Css("p.error a.clash"))
@@ -654,12 +614,7 @@ async fn planning_a_clashing_meeting_shows_the_refusal_next_to_its_field() {
     // Outside the campaign window: the refusal sits by the start time.
     set_value(&c, "starts_at", "2040-01-01T08:00").await;
     set_value(&c, "ends_at", "2040-01-01T10:00").await;
-    c.find(Locator::Id("save"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("submit");
+    click(&c, Locator::Id("save"), "save").await;
     let error = c
         .wait()
         .for_element(Locator::Id("error-starts_at"))
@@ -708,16 +663,13 @@ async fn a_report_is_filed_and_corrected_with_its_sums_checked_as_one_types() {
         Some("error".to_owned()),
         "30 of 35 does not add up"
     );
-    c.find(Locator::Id("save"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("submit");
-    c.wait()
-        .for_element(Locator::Css("p.error, p.notice"))
-        .await
-        .expect("the server refuses too");
+    click(&c, Locator::Id("save"), "save").await;
+    appears(
+        &c,
+        Locator::Css("p.error, p.notice"),
+        "the server refuses too",
+    )
+    .await;
     assert_eq!(
         app.get(&format!("/meetings/{id}/attendance-report"), &app.admin)
             .await
@@ -739,16 +691,8 @@ async fn a_report_is_filed_and_corrected_with_its_sums_checked_as_one_types() {
             .expect("class"),
         Some("ok".to_owned())
     );
-    c.find(Locator::Id("save"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("submit");
-    c.wait()
-        .for_element(Locator::Id("report"))
-        .await
-        .expect("the meeting shows its report");
+    click(&c, Locator::Id("save"), "save").await;
+    appears(&c, Locator::Id("report"), "the meeting shows its report").await;
     assert!(text(&c, "#report").await.contains("35"));
 
     // A correction needs its reason.
@@ -760,32 +704,22 @@ async fn a_report_is_filed_and_corrected_with_its_sums_checked_as_one_types() {
         f.clear().await.expect("clear");
         f.send_keys("33").await.expect("type");
     }
-    c.find(Locator::Id("save"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("submit");
-    c.wait()
-        .for_element(Locator::Id("error-correction_reason"))
-        .await
-        .expect("the refusal sits by the reason");
-    c.find(Locator::Id("correction_reason"))
-        .await
-        .expect("reason")
-        .send_keys("Đếm lại danh sách")
-        .await
-        .expect("type");
-    c.find(Locator::Id("save"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("submit");
-    c.wait()
-        .for_element(Locator::Id("report"))
-        .await
-        .expect("the corrected report");
+    click(&c, Locator::Id("save"), "save").await;
+    appears(
+        &c,
+        Locator::Id("error-correction_reason"),
+        "the refusal sits by the reason",
+    )
+    .await;
+    type_into(
+        &c,
+        Locator::Id("correction_reason"),
+        "Đếm lại danh sách",
+        "reason",
+    )
+    .await;
+    click(&c, Locator::Id("save"), "save").await;
+    appears(&c, Locator::Id("report"), "the corrected report").await;
     let report = app
         .get(&format!("/meetings/{id}/attendance-report"), &app.admin)
         .await;
@@ -999,18 +933,8 @@ async fn an_admin_makes_and_revokes_a_token_and_a_bad_venue_is_refused_by_its_fi
         .select_by_value(&tree.commune.to_string())
         .await
         .expect("choose");
-    c.find(Locator::Id("name"))
-        .await
-        .expect("name")
-        .send_keys("Tổ điểm danh xã Kỳ Đồng")
-        .await
-        .expect("type");
-    c.find(Locator::Id("create"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("submit");
+    type_into(&c, Locator::Id("name"), "Tổ điểm danh xã Kỳ Đồng", "name").await;
+    click(&c, Locator::Id("create"), "save").await;
     let secret = text(&c, "#new-secret code").await;
     let me = app.get("/me", &secret).await;
     assert_eq!(me.ok(200)["role"], json!("organizer"));
@@ -1051,19 +975,9 @@ async fn an_admin_makes_and_revokes_a_token_and_a_bad_venue_is_refused_by_its_fi
         ("address", "Thôn Tây"),
         ("capacity", "0"),
     ] {
-        c.find(Locator::Id(field))
-            .await
-            .expect("field")
-            .send_keys(value)
-            .await
-            .expect("type");
+        type_into(&c, Locator::Id(field), value, "field").await;
     }
-    c.find(Locator::Id("create"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("submit");
+    click(&c, Locator::Id("create"), "save").await;
     let error = c
         .wait()
         .for_element(Locator::Id("error-capacity"))
@@ -1145,12 +1059,7 @@ async fn the_agenda_finds_meetings_without_their_accents() {
     .expect("open");
     let search = c.find(Locator::Id("q")).await.expect("search");
     search.send_keys("ky dong").await.expect("type");
-    c.find(Locator::Css("#filters button[type=submit]"))
-        .await
-        .expect("apply")
-        .click()
-        .await
-        .expect("search");
+    click(&c, Locator::Css("#filters button[type=submit]"), "apply").await;
     c.wait()
         .for_element(Locator::Css(&format!(
             "a[href='/meetings/{}']",
@@ -1196,12 +1105,7 @@ async fn cancelling_is_refused_by_its_reason_field_and_done_with_an_audit_entry(
         .expect("open");
     let reason = c.find(Locator::Id("reason")).await.expect("reason");
     reason.send_keys("Mưa bão").await.expect("type");
-    c.find(Locator::Css("form[action$='/cancel'] button"))
-        .await
-        .expect("cancel")
-        .click()
-        .await
-        .expect("submit");
+    click(&c, Locator::Css("form[action$='/cancel'] button"), "cancel").await;
     let error = c
         .wait()
         .for_element(Locator::Id("error-reason"))
@@ -1216,28 +1120,21 @@ async fn cancelling_is_refused_by_its_reason_field_and_done_with_an_audit_entry(
     c.goto(&format!("{}/meetings/{planned_id}", app.address))
         .await
         .expect("open");
-    c.find(Locator::Css("form[action$='/cancel'] button"))
-        .await
-        .expect("cancel")
-        .click()
-        .await
-        .expect("submit without a reason");
-    c.wait()
-        .for_element(Locator::Id("error-reason"))
-        .await
-        .expect("an empty reason is refused by its field");
-    c.find(Locator::Id("reason"))
-        .await
-        .expect("reason")
-        .send_keys("Trùng lịch tiếp công dân")
-        .await
-        .expect("type");
-    c.find(Locator::Css("form[action$='/cancel'] button"))
-        .await
-        .expect("cancel")
-        .click()
-        .await
-        .expect("submit");
+    click(&c, Locator::Css("form[action$='/cancel'] button"), "cancel").await;
+    appears(
+        &c,
+        Locator::Id("error-reason"),
+        "an empty reason is refused by its field",
+    )
+    .await;
+    type_into(
+        &c,
+        Locator::Id("reason"),
+        "Trùng lịch tiếp công dân",
+        "reason",
+    )
+    .await;
+    click(&c, Locator::Css("form[action$='/cancel'] button"), "cancel").await;
     eventually("the meeting is cancelled", || async {
         let m = app
             .get(&format!("/meetings/{planned_id}"), &app.admin)

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -109,18 +110,14 @@ pub async fn sign_in(c: &Client, base: &str, token: &str) {
     c.goto(&format!("{base}/sign-in"))
         .await
         .expect("sign-in page");
-    let field = c.find(Locator::Id("token")).await.expect("token field");
-    field.send_keys(token).await.expect("type the token");
-    c.find(Locator::Css("#sign-in button[type=submit]"))
-        .await
-        .expect("sign-in button")
-        .click()
-        .await
-        .expect("submit");
-    c.wait()
-        .for_element(Locator::Id("sign-out"))
-        .await
-        .expect("signed in");
+    type_into(c, Locator::Id("token"), token, "token field").await;
+    click(
+        c,
+        Locator::Css("#sign-in button[type=submit]"),
+        "sign-in button",
+    )
+    .await;
+    appears(c, Locator::Id("sign-out"), "signed in").await;
 }
 
 /// The text of the element `css`.
@@ -236,4 +233,32 @@ async fn relay(mut client: TcpStream, app_port: u16, mode: Arc<AtomicU8>) {
             }
         }
     }
+}
+
+/// Clicks the element at `at`; `what` names it when it is missing or refuses the click.
+pub async fn click(c: &Client, at: Locator<'_>, what: &str) {
+    c.find(at)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {what}: {e}"));
+}
+
+/// Types `keys` into the element at `at`; `what` names it when it is missing.
+pub async fn type_into(c: &Client, at: Locator<'_>, keys: &str, what: &str) {
+    c.find(at)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+        .send_keys(keys)
+        .await
+        .unwrap_or_else(|e| panic!("type into {what}: {e}"));
+}
+
+/// Waits until the element at `at` is in the page; `what` says what it shows.
+pub async fn appears(c: &Client, at: Locator<'_>, what: &str) -> Element {
+    c.wait()
+        .for_element(at)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
 }
