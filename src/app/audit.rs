@@ -66,7 +66,7 @@ pub fn record(tx: &mut Tx<'_>, who: &Caller, change: Change<'_>) -> Result<()> {
     db::insert(
         tx,
         db::AuditInsertForm {
-            province_id: change.province_id,
+            province_id: db::province_key(change.province_id),
             actor_id: (!who.id.is_nil()).then_some(who.id),
             actor_name: &who.name,
             action: change.action,

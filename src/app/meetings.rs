@@ -885,10 +885,10 @@ pub fn edit(
     ensure_not_ended(who, &row, now)?;
     let plan = patch.apply(before.plan())?;
     let checked = check(tx, who, &plan)?;
-    db::update(tx, id, &fields(&plan, &checked), now)?;
+    db::update(tx, row.province_id, id, &fields(&plan, &checked), now)?;
     book(tx, id, &plan, &checked, Some(&before))?;
     db::refresh_search(tx, &[id])?;
-    db::set_attention(tx, id, &serde_json::json!([]))?;
+    db::set_attention(tx, row.province_id, id, &serde_json::json!([]))?;
     let after = load(tx, id)?;
     audit::record(
         tx,
@@ -912,7 +912,7 @@ pub fn cancel(tx: &mut Tx<'_>, who: &Caller, id: Uuid, reason: &str) -> Result<M
     ensure_planned(&row)?;
     let now = tx.now();
     ensure_not_ended(who, &row, now)?;
-    db::cancel(tx, id, &reason, now)?;
+    db::cancel(tx, row.province_id, id, &reason, now)?;
     db::release(tx, id)?;
     let after = load(tx, id)?;
     audit::record(
@@ -944,7 +944,7 @@ pub fn withdraw_candidate(tx: &mut Tx<'_>, candidate: &Candidate) -> Result<Vec<
     let now = tx.now();
     let future = db::future_of_candidate(tx, candidate.id, now)?;
     let left = db::drop_candidate(tx, candidate.id, &future)?;
-    db::touch(tx, &left, now)?;
+    db::touch(tx, candidate.province_id, &left, now)?;
     db::refresh_search(tx, &left)?;
     reevaluation::reevaluate(tx, candidate.province_id, &left, None)?;
     Ok(left)

@@ -145,10 +145,10 @@ pub fn reevaluate(
             )?;
         }
         if let Some(attention) = &verdict.attention {
-            db::set_attention(tx, m.id, attention)?;
+            db::set_attention(tx, m.province_id, m.id, attention)?;
         }
         if verdict.new_version {
-            db::touch(tx, &[m.id], now)?;
+            db::touch(tx, m.province_id, &[m.id], now)?;
         }
         if verdict.newly_flagged {
             newly_flagged.push(notices::Flagged {

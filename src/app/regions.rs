@@ -147,7 +147,7 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: &RegionPatch) -> Re
     let before =
         db::lock(tx, current.province_id, id)?.ok_or_else(|| Problem::not_found("region"))?;
     let now = tx.now();
-    let after = db::update(tx, id, changes, now)?;
+    let after = db::update(tx, current.province_id, id, changes, now)?;
     audit::record(
         tx,
         who,

@@ -8,10 +8,18 @@ use uuid::Uuid;
 use super::schema::audit_log;
 use super::DbResult;
 
+/// The province of national entries (elections, tokens): the audit log is keyed by province
+/// like the records it follows (migration 000013), and these belong to none.
+const NATIONAL: Uuid = Uuid::nil();
+
+diesel::define_sql_function! {
+    fn nullif(value: diesel::sql_types::Uuid, empty: diesel::sql_types::Uuid) -> diesel::sql_types::Nullable<diesel::sql_types::Uuid>;
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = audit_log)]
 pub struct AuditInsertForm<'a> {
-    pub province_id: Option<Uuid>,
+    pub province_id: Uuid,
     pub actor_id: Option<Uuid>,
     pub actor_name: &'a str,
     pub action: &'a str,
@@ -26,6 +34,9 @@ pub struct AuditInsertForm<'a> {
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
     pub id: i64,
+    /// None for a national entry.
+    #[diesel(select_expression = nullif(audit_log::province_id, NATIONAL))]
+    #[diesel(select_expression_type = nullif<audit_log::province_id, diesel::dsl::AsExprOf<Uuid, diesel::sql_types::Uuid>>)]
     pub province_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
     pub actor_name: String,
@@ -35,6 +46,11 @@ pub struct AuditEntry {
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub at: DateTime<Utc>,
+}
+
+/// The province an entry is filed under: its record's, or [`NATIONAL`].
+pub fn province_key(province_id: Option<Uuid>) -> Uuid {
+    province_id.unwrap_or(NATIONAL)
 }
 
 pub fn insert(conn: &mut PgConnection, form: AuditInsertForm<'_>) -> DbResult<()> {

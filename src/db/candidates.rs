@@ -53,8 +53,14 @@ pub fn insert(conn: &mut PgConnection, form: CandidateInsertForm) -> DbResult<Ca
 pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(Candidate, Vec<Uuid>)>> {
     Ok(candidates::table
         .inner_join(
-            electoral_units::table
-                .inner_join(regions::table.on(regions::id.eq(electoral_units::region_id))),
+            electoral_units::table.on(candidates::electoral_unit_id
+                .eq(electoral_units::id)
+                .and(candidates::province_id.eq(electoral_units::province_id))),
+        )
+        .inner_join(
+            regions::table.on(regions::id
+                .eq(electoral_units::region_id)
+                .and(regions::province_id.eq(electoral_units::province_id))),
         )
         .filter(candidates::id.eq(id))
         .select((Candidate::as_select(), regions::path))

@@ -15,9 +15,9 @@ pub enum Constraint {
     /// Rule 3, `domain::booking`.
     MeetingSitesNoOverlap,
     RegionsCodeUnique,
-    RegionsProvinceCodeUnique,
+    ProvincesCodeUnique,
     RegionsNameUnique,
-    RegionsProvinceNameUnique,
+    ProvincesNameUnique,
     ElectoralUnitsNameUnique,
     ElectoralUnitsFoldedNameUnique,
     CandidatesEmailUnique,

@@ -95,7 +95,7 @@ pub fn insert(conn: &mut PgConnection, id: Uuid, form: &HealthRuleForm) -> DbRes
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<HealthRule>> {
     Ok(health_rules::table
-        .find(id)
+        .filter(health_rules::id.eq(id))
         .select(HealthRule::as_select())
         .first(conn)
         .optional()?)

@@ -47,7 +47,12 @@ const ADDRESSEE_COLUMNS: AddresseeColumns = (
 /// These candidates, each with their election.
 pub fn addressees(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Addressee>> {
     Ok(candidates::table
-        .inner_join(electoral_units::table.inner_join(elections::table))
+        .inner_join(
+            electoral_units::table.on(candidates::electoral_unit_id
+                .eq(electoral_units::id)
+                .and(candidates::province_id.eq(electoral_units::province_id))),
+        )
+        .inner_join(elections::table.on(elections::id.eq(electoral_units::election_id)))
         .filter(candidates::id.eq_any(ids))
         .select(ADDRESSEE_COLUMNS)
         .order(candidates::id)
@@ -65,9 +70,15 @@ pub fn active_candidates(
 ) -> DbResult<Vec<Addressee>> {
     let mut q = candidates::table
         .inner_join(
-            electoral_units::table
-                .inner_join(elections::table)
-                .inner_join(regions::table.on(regions::id.eq(electoral_units::region_id))),
+            electoral_units::table.on(candidates::electoral_unit_id
+                .eq(electoral_units::id)
+                .and(candidates::province_id.eq(electoral_units::province_id))),
+        )
+        .inner_join(elections::table.on(elections::id.eq(electoral_units::election_id)))
+        .inner_join(
+            regions::table.on(regions::id
+                .eq(electoral_units::region_id)
+                .and(regions::province_id.eq(electoral_units::province_id))),
         )
         .filter(electoral_units::election_id.eq(election_id))
         .filter(candidates::status.eq(CandidateStatus::Active))

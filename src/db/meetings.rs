@@ -63,7 +63,7 @@ pub struct SiteRow {
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<MeetingRow>> {
     Ok(meetings::table
-        .find(id)
+        .filter(meetings::id.eq(id))
         .select(MeetingRow::as_select())
         .first(conn)
         .optional()?)
@@ -175,11 +175,12 @@ pub fn insert(conn: &mut PgConnection, form: &MeetingInsertForm) -> DbResult<()>
 /// Writes a changed plan and moves the meeting to its next version.
 pub fn update(
     conn: &mut PgConnection,
+    province_id: Uuid,
     id: Uuid,
     form: &MeetingFields,
     at: DateTime<Utc>,
 ) -> DbResult<()> {
-    diesel::update(meetings::table.find(id))
+    diesel::update(meetings::table.find((id, province_id)))
         .set((
             form,
             meetings::version.eq(meetings::version + 1),
@@ -190,19 +191,34 @@ pub fn update(
 }
 
 /// Moves these meetings to their next version (something about them changed).
-pub fn touch(conn: &mut PgConnection, ids: &[Uuid], at: DateTime<Utc>) -> DbResult<()> {
-    diesel::update(meetings::table.filter(meetings::id.eq_any(ids)))
-        .set((
-            meetings::version.eq(meetings::version + 1),
-            meetings::updated_at.eq(at),
-        ))
-        .execute(conn)?;
+pub fn touch(
+    conn: &mut PgConnection,
+    province_id: Uuid,
+    ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> DbResult<()> {
+    diesel::update(
+        meetings::table
+            .filter(meetings::province_id.eq(province_id))
+            .filter(meetings::id.eq_any(ids)),
+    )
+    .set((
+        meetings::version.eq(meetings::version + 1),
+        meetings::updated_at.eq(at),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
 /// Cancels a meeting.
-pub fn cancel(conn: &mut PgConnection, id: Uuid, reason: &str, at: DateTime<Utc>) -> DbResult<()> {
-    diesel::update(meetings::table.find(id))
+pub fn cancel(
+    conn: &mut PgConnection,
+    province_id: Uuid,
+    id: Uuid,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> DbResult<()> {
+    diesel::update(meetings::table.find((id, province_id)))
         .set((
             meetings::status.eq(MeetingStatus::Cancelled),
             meetings::cancel_reason.eq(reason),
@@ -218,11 +234,12 @@ pub fn cancel(conn: &mut PgConnection, id: Uuid, reason: &str, at: DateTime<Utc>
 /// Stores what the last evaluation against the rules found wrong (empty: nothing).
 pub fn set_attention(
     conn: &mut PgConnection,
+    province_id: Uuid,
     id: Uuid,
     attention: &serde_json::Value,
 ) -> DbResult<()> {
     let flagged = attention.as_array().is_some_and(|a| !a.is_empty());
-    diesel::update(meetings::table.find(id))
+    diesel::update(meetings::table.find((id, province_id)))
         .set((
             meetings::needs_attention.eq(flagged),
             meetings::attention.eq(attention),
@@ -364,6 +381,7 @@ pub fn book_candidates(
             .on_conflict((
                 meeting_candidates::meeting_id,
                 meeting_candidates::candidate_id,
+                meeting_candidates::province_id,
             ))
             .do_update()
             .set((

@@ -202,7 +202,7 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<OutboxDetail>>
         Option<IcsMethod>,
     );
     let found: Option<Found> = outbox::table
-        .find(id)
+        .filter(outbox::id.eq(id))
         .select((
             OutboxEntry::as_select(),
             outbox::body_text,
@@ -216,6 +216,7 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<OutboxDetail>>
         return Ok(None);
     };
     let delivery_attempts = outbox_attempts::table
+        .filter(outbox_attempts::province_id.eq(entry.province_id))
         .filter(outbox_attempts::outbox_id.eq(id))
         .order(outbox_attempts::attempt)
         .select(Attempt::as_select())
@@ -233,8 +234,18 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<OutboxDetail>>
 /// Sends a failed email back to pending, due now; its attempts are kept, and the attempt
 /// limit counts from here. `None` when there is no such email.
 pub fn retry(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(OutboxStatus, OutboxEntry)>> {
+    // The province first (a lookup by id alone), so that the lock names one partition.
+    let Some(province_id) = outbox::table
+        .filter(outbox::id.eq(id))
+        .select(outbox::province_id)
+        .first::<Uuid>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let key = (id, province_id);
     let Some(status) = outbox::table
-        .find(id)
+        .find(key)
         .select(outbox::status)
         .for_update()
         .first::<OutboxStatus>(conn)
@@ -243,7 +254,7 @@ pub fn retry(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(OutboxStatus
         return Ok(None);
     };
     if status == OutboxStatus::Failed {
-        diesel::update(outbox::table.find(id))
+        diesel::update(outbox::table.find(key))
             .set((
                 outbox::status.eq(OutboxStatus::Pending),
                 outbox::next_attempt_at.eq(diesel::dsl::now),
@@ -253,7 +264,7 @@ pub fn retry(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(OutboxStatus
             .execute(conn)?;
     }
     let entry = outbox::table
-        .find(id)
+        .find(key)
         .select(OutboxEntry::as_select())
         .first(conn)?;
     Ok(Some((status, entry)))

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::schema::regions;
+use super::schema::{provinces, regions};
 use super::DbResult;
 use crate::domain::kinds::Level;
 
@@ -39,7 +39,7 @@ pub struct RegionInsertForm {
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<Region>> {
     Ok(regions::table
-        .find(id)
+        .filter(regions::id.eq(id))
         .select(Region::as_select())
         .first(conn)
         .optional()?)
@@ -53,7 +53,18 @@ pub fn find_many(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Region>>
         .load(conn)?)
 }
 
+/// Inserts a region; a province also gets its row in `provinces`, which holds the rules
+/// that span provinces (codes and names unique nationwide, migration 000013).
 pub fn insert(conn: &mut PgConnection, form: RegionInsertForm) -> DbResult<Region> {
+    if form.level == Level::Province {
+        diesel::insert_into(provinces::table)
+            .values((
+                provinces::id.eq(form.id),
+                provinces::code.eq(&form.code),
+                provinces::name.eq(&form.name),
+            ))
+            .execute(conn)?;
+    }
     Ok(diesel::insert_into(regions::table)
         .values(form)
         .returning(Region::as_returning())
@@ -93,16 +104,36 @@ pub struct RegionUpdateForm {
     pub contact_email: Option<Option<String>>,
 }
 
+/// Writes a correction; a province's name and code change in `provinces` too.
 pub fn update(
     conn: &mut PgConnection,
+    province_id: Uuid,
     id: Uuid,
     changes: RegionUpdateForm,
     at: DateTime<Utc>,
 ) -> DbResult<Region> {
-    Ok(diesel::update(regions::table.find(id))
+    if id == province_id {
+        let mirrored = ProvinceUpdateForm {
+            name: changes.name.clone(),
+            code: changes.code.clone(),
+        };
+        if mirrored.name.is_some() || mirrored.code.is_some() {
+            diesel::update(provinces::table.find(id))
+                .set(mirrored)
+                .execute(conn)?;
+        }
+    }
+    Ok(diesel::update(regions::table.find((id, province_id)))
         .set((changes, regions::updated_at.eq(at)))
         .returning(Region::as_returning())
         .get_result(conn)?)
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = provinces)]
+struct ProvinceUpdateForm {
+    name: Option<String>,
+    code: Option<Option<String>>,
 }
 
 province_rows! {

@@ -14,7 +14,7 @@ use crate::domain::kinds::{Body, Level};
 /// deadline of `domain::attendance_report::deadline`.
 const SCOPED_MEETINGS: &str = "\
 WITH m AS (
-  SELECT m.id, m.format, m.status, m.starts_at, m.reported_attendees, m.report_late,
+  SELECT m.id, m.province_id, m.format, m.status, m.starts_at, m.reported_attendees, m.report_late,
          m.reach, e.timezone,
          m.status <> 'cancelled' AS counted,
          m.report_revision IS NOT NULL AS filed,
@@ -115,31 +115,33 @@ fn grouped_sql(by: GroupBy) -> String {
 SELECT r.id::text AS key, r.name AS label, r.level AS kind, r.parent_id::text AS parent,
        pr.name AS parent_name, NULL::text AS region_name, r.level AS level, {F}
   FROM regions r
-  LEFT JOIN regions pr ON pr.id = r.parent_id
+  LEFT JOIN regions pr ON pr.province_id = r.province_id AND pr.id = r.parent_id
   LEFT JOIN (SELECT p.region_id, m.* FROM m, unnest(m.reach) AS p(region_id)) m
-         ON m.region_id = r.id
+         ON m.province_id = r.province_id AND m.region_id = r.id
  WHERE ($2::uuid IS NULL OR r.path @> ARRAY[$2::uuid])
- GROUP BY r.id, pr.name ORDER BY r.path",
+ GROUP BY r.province_id, r.id, pr.name ORDER BY r.path",
         // A joint meeting counts once under each of its units.
         GroupBy::ElectoralUnit => "\
 SELECT u.id::text AS key, u.name AS label, u.body AS kind, u.region_id::text AS parent,
        ur.name AS parent_name, ur.name AS region_name, NULL::text AS level, {F}
-  FROM electoral_units u JOIN regions ur ON ur.id = u.region_id
-  LEFT JOIN meeting_units mu ON mu.electoral_unit_id = u.id
-  LEFT JOIN m ON m.id = mu.meeting_id
+  FROM electoral_units u JOIN regions ur ON ur.province_id = u.province_id AND ur.id = u.region_id
+  LEFT JOIN meeting_units mu ON mu.province_id = u.province_id AND mu.electoral_unit_id = u.id
+  LEFT JOIN m ON m.province_id = mu.province_id AND m.id = mu.meeting_id
  WHERE u.election_id = $1
    AND ($2::uuid IS NULL OR ur.path @> ARRAY[$2::uuid] OR m.id IS NOT NULL)
- GROUP BY u.id, ur.name ORDER BY u.body, u.name, u.id",
+ GROUP BY u.province_id, u.id, ur.name ORDER BY u.body, u.name, u.id",
         GroupBy::Candidate => "\
 SELECT c.id::text AS key, c.full_name AS label, c.status AS kind, c.electoral_unit_id::text AS parent,
        u.name AS parent_name, ur.name AS region_name, NULL::text AS level, {F}
-  FROM candidates c JOIN electoral_units u ON u.id = c.electoral_unit_id
-  JOIN regions ur ON ur.id = u.region_id
-  LEFT JOIN meeting_candidates mc ON mc.candidate_id = c.id
-  LEFT JOIN m ON m.id = mc.meeting_id AND (mc.active OR m.status = 'cancelled')
+  FROM candidates c
+  JOIN electoral_units u ON u.province_id = c.province_id AND u.id = c.electoral_unit_id
+  JOIN regions ur ON ur.province_id = u.province_id AND ur.id = u.region_id
+  LEFT JOIN meeting_candidates mc ON mc.province_id = c.province_id AND mc.candidate_id = c.id
+  LEFT JOIN m ON m.province_id = mc.province_id AND m.id = mc.meeting_id
+             AND (mc.active OR m.status = 'cancelled')
  WHERE u.election_id = $1
    AND ($2::uuid IS NULL OR ur.path @> ARRAY[$2::uuid] OR m.id IS NOT NULL)
- GROUP BY c.id, u.name, ur.name ORDER BY c.electoral_unit_id, c.full_name, c.id",
+ GROUP BY c.province_id, c.id, u.name, ur.name ORDER BY c.electoral_unit_id, c.full_name, c.id",
         // Days in the election's time zone.
         GroupBy::Day => "\
 SELECT to_char(m.starts_at AT TIME ZONE m.timezone, 'YYYY-MM-DD') AS key,
@@ -193,10 +195,11 @@ pub fn attendance_by_body(
         "{SCOPED_MEETINGS}
 SELECT b.body AS key, b.body AS label, NULL::text AS kind, NULL::text AS parent,
        NULL::text AS parent_name, NULL::text AS region_name, NULL::text AS level, {FIGURES}
-  FROM (SELECT DISTINCT mu.meeting_id, u.body
-          FROM meeting_units mu JOIN electoral_units u ON u.id = mu.electoral_unit_id
+  FROM (SELECT DISTINCT mu.province_id, mu.meeting_id, u.body
+          FROM meeting_units mu
+          JOIN electoral_units u ON u.province_id = mu.province_id AND u.id = mu.electoral_unit_id
          WHERE u.election_id = $1) b
-  JOIN m ON m.id = b.meeting_id
+  JOIN m ON m.province_id = b.province_id AND m.id = b.meeting_id
  GROUP BY b.body ORDER BY b.body"
     ))
     .bind::<SqlUuid, _>(election_id)
@@ -237,7 +240,8 @@ pub fn overdue(
                 m.ends_at + make_interval(hours => e.report_deadline_hours) AS report_due_at,
                 r.id AS region_id, r.name AS region_name
            FROM meetings m JOIN elections e ON e.id = m.election_id
-           JOIN regions r ON r.id = m.region_path[array_length(m.region_path, 1)]
+           JOIN regions r ON r.province_id = m.province_id
+                         AND r.id = m.region_path[array_length(m.region_path, 1)]
           WHERE m.election_id = $1 AND ($2::uuid IS NULL OR m.region_path @> ARRAY[$2::uuid])
             AND m.status <> 'cancelled' AND m.report_revision IS NULL
             AND m.ends_at + make_interval(hours => e.report_deadline_hours) < $3
@@ -280,14 +284,15 @@ pub fn candidate_meetings(
                 count(m.id) FILTER (WHERE m.status <> 'cancelled') AS meetings_planned,
                 count(m.id) FILTER (WHERE m.status = 'held') AS meetings_held
            FROM candidates c
-           JOIN electoral_units u ON u.id = c.electoral_unit_id
-           JOIN regions ur ON ur.id = u.region_id
-           LEFT JOIN meeting_candidates mc ON mc.candidate_id = c.id
-           LEFT JOIN meetings m ON m.id = mc.meeting_id AND (mc.active OR m.status = 'cancelled')
+           JOIN electoral_units u ON u.province_id = c.province_id AND u.id = c.electoral_unit_id
+           JOIN regions ur ON ur.province_id = u.province_id AND ur.id = u.region_id
+           LEFT JOIN meeting_candidates mc ON mc.province_id = c.province_id AND mc.candidate_id = c.id
+           LEFT JOIN meetings m ON m.province_id = mc.province_id AND m.id = mc.meeting_id
+                               AND (mc.active OR m.status = 'cancelled')
           WHERE c.status = 'active' AND u.election_id = $1
             AND ($2::uuid IS NULL OR u.id = $2)
             AND ($3::uuid IS NULL OR ur.path @> ARRAY[$3::uuid])
-          GROUP BY c.id, u.id
+          GROUP BY c.province_id, c.id, u.province_id, u.id
           ORDER BY u.body, u.name, u.id, c.full_name, c.id",
     )
     .bind::<SqlUuid, _>(election_id)

@@ -14,7 +14,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    attendance_reports (id) {
+    attendance_reports (id, province_id) {
         id -> Uuid,
         province_id -> Uuid,
         meeting_id -> Uuid,
@@ -34,9 +34,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    audit_log (id) {
+    audit_log (id, province_id) {
         id -> Int8,
-        province_id -> Nullable<Uuid>,
+        province_id -> Uuid,
         actor_id -> Nullable<Uuid>,
         actor_name -> Text,
         action -> Text,
@@ -59,7 +59,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    candidates (id) {
+    candidates (id, province_id) {
         id -> Uuid,
         province_id -> Uuid,
         electoral_unit_id -> Uuid,
@@ -96,7 +96,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    electoral_units (id) {
+    electoral_units (id, province_id) {
         id -> Uuid,
         province_id -> Uuid,
         election_id -> Uuid,
@@ -110,7 +110,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    health_rules (id) {
+    health_rules (id, province_id) {
         id -> Uuid,
         province_id -> Uuid,
         region_id -> Uuid,
@@ -143,7 +143,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    meeting_candidates (meeting_id, candidate_id) {
+    meeting_candidates (meeting_id, candidate_id, province_id) {
         meeting_id -> Uuid,
         candidate_id -> Uuid,
         province_id -> Uuid,
@@ -153,7 +153,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    meeting_sites (id) {
+    meeting_sites (id, province_id) {
         id -> Uuid,
         meeting_id -> Uuid,
         province_id -> Uuid,
@@ -170,7 +170,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    meeting_units (meeting_id, electoral_unit_id) {
+    meeting_units (meeting_id, electoral_unit_id, province_id) {
         meeting_id -> Uuid,
         electoral_unit_id -> Uuid,
         province_id -> Uuid,
@@ -178,7 +178,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    meetings (id) {
+    meetings (id, province_id) {
         id -> Uuid,
         province_id -> Uuid,
         election_id -> Uuid,
@@ -214,7 +214,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox (id) {
+    outbox (id, province_id) {
         id -> Uuid,
         province_id -> Uuid,
         kind -> Text,
@@ -239,7 +239,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox_attempts (outbox_id, attempt) {
+    outbox_attempts (outbox_id, attempt, province_id) {
         province_id -> Uuid,
         outbox_id -> Uuid,
         attempt -> Int4,
@@ -258,7 +258,15 @@ diesel::table! {
 }
 
 diesel::table! {
-    regions (id) {
+    provinces (id) {
+        id -> Uuid,
+        code -> Nullable<Text>,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    regions (id, province_id) {
         id -> Uuid,
         province_id -> Uuid,
         parent_id -> Nullable<Uuid>,
@@ -284,7 +292,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    venues (id) {
+    venues (id, province_id) {
         id -> Uuid,
         province_id -> Uuid,
         region_id -> Uuid,
@@ -298,32 +306,10 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(api_tokens -> regions (region_id));
-diesel::joinable!(attendance_reports -> meetings (meeting_id));
-diesel::joinable!(attendance_reports -> regions (province_id));
-diesel::joinable!(calendar_links -> candidates (candidate_id));
-diesel::joinable!(calendar_links -> regions (province_id));
-diesel::joinable!(candidates -> electoral_units (electoral_unit_id));
-diesel::joinable!(candidates -> regions (province_id));
 diesel::joinable!(console_sessions -> api_tokens (token_id));
 diesel::joinable!(electoral_units -> elections (election_id));
 diesel::joinable!(idempotency_keys -> api_tokens (token_id));
-diesel::joinable!(meeting_candidates -> candidates (candidate_id));
-diesel::joinable!(meeting_candidates -> meetings (meeting_id));
-diesel::joinable!(meeting_candidates -> regions (province_id));
-diesel::joinable!(meeting_sites -> health_rules (binding_rule_id));
-diesel::joinable!(meeting_sites -> meetings (meeting_id));
-diesel::joinable!(meeting_sites -> regions (province_id));
-diesel::joinable!(meeting_sites -> venues (venue_id));
-diesel::joinable!(meeting_units -> electoral_units (electoral_unit_id));
-diesel::joinable!(meeting_units -> meetings (meeting_id));
-diesel::joinable!(meeting_units -> regions (province_id));
 diesel::joinable!(meetings -> elections (election_id));
-diesel::joinable!(meetings -> regions (province_id));
-diesel::joinable!(outbox -> candidates (candidate_id));
-diesel::joinable!(outbox -> regions (province_id));
-diesel::joinable!(outbox_attempts -> outbox (outbox_id));
-diesel::joinable!(outbox_attempts -> regions (province_id));
 diesel::joinable!(schedule_fan_outs -> elections (election_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -344,6 +330,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     outbox_attempts,
     outbox_workers,
+    provinces,
     regions,
     schedule_fan_outs,
     venues,

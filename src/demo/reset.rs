@@ -32,23 +32,24 @@ pub fn existing(conn: &mut PgConnection, code: &str) -> anyhow::Result<Option<Uu
     .map(|r| r.id))
 }
 
-/// What goes, in the order of the foreign keys; `$1` is the province.
-const REMOVALS: [&str; 12] = [
+/// What goes, in the order of the foreign keys; `$1` is the province, `$2` its elections,
+/// `$3` the tokens scoped inside it. Each statement names one table and its province or a
+/// list of ids, so that on Citus each goes to the province's shard or is a plain write to a
+/// reference table.
+const REMOVALS: [&str; 13] = [
     "DELETE FROM attendance_reports WHERE province_id = $1",
-    "DELETE FROM outbox WHERE province_id = $1
-        OR candidate_id IN (SELECT id FROM candidates WHERE province_id = $1)",
+    "DELETE FROM outbox WHERE province_id = $1",
     "DELETE FROM calendar_links WHERE province_id = $1",
-    "DELETE FROM schedule_fan_outs WHERE province_id = $1
-        OR election_id IN (SELECT election_id FROM electoral_units WHERE province_id = $1)",
+    "DELETE FROM schedule_fan_outs WHERE province_id = $1 OR election_id = ANY($2)",
     "DELETE FROM meetings WHERE province_id = $1",
     "DELETE FROM health_rules WHERE province_id = $1",
     "DELETE FROM candidates WHERE province_id = $1",
     "DELETE FROM electoral_units WHERE province_id = $1",
     "DELETE FROM venues WHERE province_id = $1",
-    "DELETE FROM idempotency_keys WHERE token_id IN (SELECT t.id FROM api_tokens t
-        JOIN regions r ON r.id = t.region_id WHERE r.province_id = $1)",
-    "DELETE FROM api_tokens WHERE region_id IN (SELECT id FROM regions WHERE province_id = $1)",
+    "DELETE FROM idempotency_keys WHERE token_id = ANY($3)",
+    "DELETE FROM api_tokens WHERE id = ANY($3)",
     "DELETE FROM regions WHERE province_id = $1",
+    "DELETE FROM provinces WHERE id = $1",
 ];
 
 /// Removes the province and everything in it, its election when nothing else uses it, the
@@ -71,10 +72,18 @@ pub fn remove(
     )
     .bind::<SqlUuid, _>(province)
     .load(conn)?);
+    let scoped_tokens = ids(diesel::sql_query(
+        "SELECT t.id FROM api_tokens t
+          WHERE t.region_id IN (SELECT r.id FROM regions r WHERE r.province_id = $1)",
+    )
+    .bind::<SqlUuid, _>(province)
+    .load(conn)?);
     ctx.tx_on(conn, |tx| {
         for sql in REMOVALS {
             diesel::sql_query(sql)
                 .bind::<SqlUuid, _>(province)
+                .bind::<diesel::sql_types::Array<SqlUuid>, _>(&elections)
+                .bind::<diesel::sql_types::Array<SqlUuid>, _>(&scoped_tokens)
                 .execute(tx.conn())?;
         }
         diesel::sql_query(

@@ -89,10 +89,10 @@ fn database_problem(e: &DbError) -> Option<Problem> {
 /// What a unique constraint found taken (names compare case-insensitively after NFC).
 fn taken(c: &Constraint) -> String {
     let what = match c {
-        Constraint::RegionsCodeUnique | Constraint::RegionsProvinceCodeUnique => {
+        Constraint::RegionsCodeUnique | Constraint::ProvincesCodeUnique => {
             "a region with this code already exists"
         }
-        Constraint::RegionsNameUnique | Constraint::RegionsProvinceNameUnique => {
+        Constraint::RegionsNameUnique | Constraint::ProvincesNameUnique => {
             "a region of this name already exists beside it"
         }
         Constraint::ElectoralUnitsNameUnique | Constraint::ElectoralUnitsFoldedNameUnique => {

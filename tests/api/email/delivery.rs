@@ -349,14 +349,15 @@ async fn two_workers_on_one_database_share_the_emails_and_never_send_one_twice()
 
 /// Emails due now, written straight into an outbox no worker reads.
 fn due_emails(db: &TestDatabase, n: usize) {
+    use diesel::connection::SimpleConnection;
     use diesel::RunQueryDsl;
     let province = Uuid::now_v7();
     let mut conn = db.conn();
-    diesel::sql_query(format!(
-        "INSERT INTO regions (id, province_id, level, name, path)
+    conn.batch_execute(&format!(
+        "INSERT INTO provinces (id, name) VALUES ('{province}', 'Tỉnh Hà Tĩnh');
+         INSERT INTO regions (id, province_id, level, name, path)
          VALUES ('{province}', '{province}', 'province', 'Tỉnh Hà Tĩnh', ARRAY['{province}'::uuid])"
     ))
-    .execute(&mut conn)
     .expect("a province");
     for i in 0..n {
         diesel::sql_query(format!(
