@@ -2,7 +2,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use diesel::{Connection, PgConnection};
+
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
@@ -58,6 +58,19 @@ enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Run the database on a Citus cluster (SPEC §8).
+    Citus {
+        #[command(subcommand)]
+        action: CitusCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CitusCommand {
+    /// On a Citus coordinator, after `migrate`, with the workers registered: shard the tables
+    /// of election data by province_id and make the shared tables reference tables. Runs
+    /// again safely; refuses on plain PostgreSQL.
+    Distribute,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +138,9 @@ pub fn main() -> ExitCode {
         Command::Token {
             action: TokenCommand::Revoke { id },
         } => revoke_token(&settings, id),
+        Command::Citus {
+            action: CitusCommand::Distribute,
+        } => distribute(&settings),
         Command::Demo {
             meetings,
             reset,
@@ -155,6 +171,25 @@ fn init_tracing(default_filter: &str) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// `citus distribute`: what it did, one line per kind, or that everything was in place.
+fn distribute(settings: &Settings) -> anyhow::Result<()> {
+    let done = crate::db::citus::distribute(settings.database_url.expose_secret())?;
+    if done == crate::db::citus::Distributed::default() {
+        println!("already distributed: nothing to do");
+        return Ok(());
+    }
+    for (what, items) in [
+        ("reference tables", &done.reference_tables),
+        ("distributed by province_id", &done.distributed_tables),
+        ("functions run on their province's node", &done.functions),
+    ] {
+        if !items.is_empty() {
+            println!("{what}: {}", items.join(", "));
+        }
+    }
+    Ok(())
 }
 
 /// Creates the database if it is missing and applies pending migrations.
@@ -203,7 +238,7 @@ fn create_token(
     region: Option<Uuid>,
 ) -> anyhow::Result<()> {
     prepare_database(settings)?;
-    let mut conn = PgConnection::establish(settings.database_url.expose_secret())?;
+    let mut conn = crate::db::connect(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
         crate::startup::pools(settings),
         settings.clone(),
@@ -234,7 +269,7 @@ fn as_system<T>(
     work: impl FnOnce(&mut crate::app::Tx<'_>, &Caller) -> crate::app::Result<T>,
 ) -> anyhow::Result<T> {
     prepare_database(settings)?;
-    let mut conn = PgConnection::establish(settings.database_url.expose_secret())?;
+    let mut conn = crate::db::connect(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
         crate::startup::pools(settings),
         settings.clone(),
@@ -277,7 +312,7 @@ fn import(
     );
     let started = std::time::Instant::now();
     prepare_database(settings)?;
-    let mut conn = PgConnection::establish(settings.database_url.expose_secret())?;
+    let mut conn = crate::db::connect(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
         crate::startup::pools(settings),
         settings.clone(),
@@ -367,7 +402,7 @@ fn revoke_token(settings: &Settings, id: Uuid) -> anyhow::Result<()> {
 fn demo(settings: &Settings, options: crate::demo::Options) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     prepare_database(settings)?;
-    let mut conn = PgConnection::establish(settings.database_url.expose_secret())?;
+    let mut conn = crate::db::connect(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
         crate::startup::pools(settings),
         settings.clone(),

@@ -1,5 +1,9 @@
 -- Back to the single-column keys of 000012 (data kept; national audit entries become NULL again).
 
+CREATE OR REPLACE FUNCTION search_fold(value text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN lower(unaccent(value));
+
 DROP FUNCTION check_in_site(uuid, uuid, uuid, integer, uuid[], timestamptz);
 DROP FUNCTION check_in_online(uuid, uuid, integer, uuid[], timestamptz);
 

@@ -154,3 +154,10 @@ BEGIN
     RETURN counted;
 END
 $$;
+
+-- The search text is rewritten by UPDATEs that fold columns (db::meetings::refresh_search);
+-- Citus runs no STABLE function over column references in a distributed UPDATE. Folding is
+-- immutable once the dictionary is named, as it is here.
+CREATE OR REPLACE FUNCTION search_fold(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN lower(unaccent('unaccent'::regdictionary, value));

@@ -133,7 +133,7 @@ pub fn queue_all(
     who.ensure_changes(region.as_ref().map_or(&[][..], |r| &r.path))?;
     let region_id = region.as_ref().map(|r| r.id);
     let province_id = region.as_ref().map(|r| r.province_id);
-    outbox::lock_fan_out(tx, election_id, region_id)?;
+    outbox::lock_fan_out(tx, election_id)?;
     if let Some((running, pending)) = outbox::latest_fan_out(tx, election_id, region_id)? {
         if pending > 0 {
             return Ok(FanOut {

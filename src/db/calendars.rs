@@ -34,6 +34,7 @@ pub fn put(conn: &mut PgConnection, links: &[CalendarLink]) -> DbResult<()> {
                     calendar_links::candidate_id.eq(l.candidate_id),
                     calendar_links::nonce.eq(&l.nonce),
                     calendar_links::secret_hash.eq(&l.secret_hash),
+                    calendar_links::created_at.eq(diesel::dsl::now),
                 )
             })
             .collect();
@@ -45,7 +46,8 @@ pub fn put(conn: &mut PgConnection, links: &[CalendarLink]) -> DbResult<()> {
                 calendar_links::nonce.eq(diesel::upsert::excluded(calendar_links::nonce)),
                 calendar_links::secret_hash
                     .eq(diesel::upsert::excluded(calendar_links::secret_hash)),
-                calendar_links::created_at.eq(diesel::dsl::now),
+                // From the row, not a function: Citus evaluates none in DO UPDATE SET.
+                calendar_links::created_at.eq(diesel::upsert::excluded(calendar_links::created_at)),
             ))
             .execute(conn)?;
     }

@@ -2,7 +2,6 @@
 //! meeting plans.
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Uuid as SqlUuid;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -55,6 +54,8 @@ impl HealthRule {
 #[diesel(table_name = health_rules, treat_none_as_null = true)]
 pub struct HealthRuleForm {
     pub region_id: Uuid,
+    /// Never rewritten: a row stays in its province (on Citus, its shard).
+    #[diesel(skip_update)]
     pub province_id: Uuid,
     pub effective_from: DateTime<Utc>,
     pub effective_until: Option<DateTime<Utc>>,
@@ -69,20 +70,24 @@ pub struct HealthRuleForm {
 
 /// Rule changes take this lock exclusively and meeting plans take it shared, per province:
 /// a rule change waits for meetings being planned, then re-evaluates them; a meeting being
-/// planned sees every committed rule. Meetings never wait for each other.
+/// planned sees every committed rule. Meetings never wait for each other. The lock is on the
+/// province's own row (`FOR NO KEY UPDATE` against `FOR SHARE`, neither blocking the key
+/// locks of foreign-key checks): a row lock holds on whichever node of a Citus cluster a
+/// request enters by, where an advisory lock would be one node's only (SPEC §8).
 pub fn lock_province_rules(
     conn: &mut PgConnection,
     province_id: Uuid,
     exclusive: bool,
 ) -> DbResult<()> {
-    let sql = if exclusive {
-        "SELECT pg_advisory_xact_lock(727402, hashtext($1::text))"
+    let province = regions::table
+        .filter(regions::province_id.eq(province_id))
+        .filter(regions::id.eq(province_id))
+        .select(regions::id);
+    if exclusive {
+        province.for_no_key_update().execute(conn)?;
     } else {
-        "SELECT pg_advisory_xact_lock_shared(727402, hashtext($1::text))"
-    };
-    diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(province_id)
-        .execute(conn)?;
+        province.for_share().execute(conn)?;
+    }
     Ok(())
 }
 
@@ -157,7 +162,11 @@ pub struct RuleFilter {
 
 pub fn list(conn: &mut PgConnection, f: RuleFilter) -> DbResult<Vec<HealthRule>> {
     let mut q = health_rules::table
-        .inner_join(regions::table.on(regions::id.eq(health_rules::region_id)))
+        .inner_join(
+            regions::table.on(regions::id
+                .eq(health_rules::region_id)
+                .and(regions::province_id.eq(health_rules::province_id))),
+        )
         .select(HealthRule::as_select())
         .into_boxed();
     if let Some((scope, path)) = f.scope {

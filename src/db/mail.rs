@@ -150,17 +150,19 @@ const LINES_SQL: &str = "\
 SELECT mc.candidate_id, m.id AS meeting_id, m.version AS sequence, m.title, m.starts_at, m.ends_at,
        concat_ws('; ', m.online_platform,
                  (SELECT string_agg(v.name || ', ' || v.address, '; ' ORDER BY v.name, s.id)
-                    FROM meeting_sites s JOIN venues v ON v.id = s.venue_id
-                   WHERE s.meeting_id = m.id AND (s.active OR m.status = 'cancelled'))) AS location,
+                    FROM meeting_sites s JOIN venues v ON v.province_id = s.province_id AND v.id = s.venue_id
+                   WHERE s.province_id = m.province_id AND s.meeting_id = m.id
+                     AND (s.active OR m.status = 'cancelled'))) AS location,
        m.online_join_url, m.format = 'online' AS online,
        (m.status = 'cancelled' OR NOT mc.active) AS cancelled, m.cancel_reason,
        coalesce((SELECT array_agg(u.name ORDER BY u.name)
-                   FROM meeting_units mu JOIN electoral_units u ON u.id = mu.electoral_unit_id
-                  WHERE mu.meeting_id = m.id), '{}') AS electoral_units,
+                   FROM meeting_units mu
+                   JOIN electoral_units u ON u.province_id = mu.province_id AND u.id = mu.electoral_unit_id
+                  WHERE mu.province_id = m.province_id AND mu.meeting_id = m.id), '{}') AS electoral_units,
        m.updated_at
   FROM meeting_candidates mc
-  JOIN meetings m ON m.id = mc.meeting_id
-  JOIN candidates c ON c.id = mc.candidate_id";
+  JOIN meetings m ON m.province_id = mc.province_id AND m.id = mc.meeting_id
+  JOIN candidates c ON c.province_id = mc.province_id AND c.id = mc.candidate_id";
 
 /// The meeting lines of candidates, soonest first for each candidate (in candidate order).
 pub fn candidate_meetings(
@@ -222,7 +224,11 @@ pub struct RuleRow {
 /// Health rules by id, each with the name of the region that issued it.
 pub fn rule_names(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<RuleRow>> {
     Ok(health_rules::table
-        .inner_join(regions::table.on(regions::id.eq(health_rules::region_id)))
+        .inner_join(
+            regions::table.on(regions::id
+                .eq(health_rules::region_id)
+                .and(regions::province_id.eq(health_rules::province_id))),
+        )
         .filter(health_rules::id.eq_any(ids))
         .select((
             health_rules::id,
@@ -266,12 +272,12 @@ SELECT m.id AS meeting_id, m.province_id, m.election_id, m.title, m.starts_at, m
        e.name AS election_name, e.timezone,
        (SELECT r.contact_email
           FROM unnest(m.region_path) WITH ORDINALITY AS p(region_id, depth)
-          JOIN regions r ON r.id = p.region_id
+          JOIN regions r ON r.province_id = m.province_id AND r.id = p.region_id
          WHERE r.contact_email IS NOT NULL
          ORDER BY p.depth DESC LIMIT 1) AS organizer,
        coalesce((SELECT array_agg(v.name ORDER BY v.name)
-                   FROM meeting_sites s JOIN venues v ON v.id = s.venue_id
-                  WHERE s.meeting_id = m.id AND s.active), '{}') AS venues
+                   FROM meeting_sites s JOIN venues v ON v.province_id = s.province_id AND v.id = s.venue_id
+                  WHERE s.province_id = m.province_id AND s.meeting_id = m.id AND s.active), '{}') AS venues
   FROM meetings m JOIN elections e ON e.id = m.election_id
  WHERE m.id = ANY($1)";
 

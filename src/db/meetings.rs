@@ -530,7 +530,11 @@ pub fn future_of_candidate(
     now: DateTime<Utc>,
 ) -> DbResult<Vec<Uuid>> {
     Ok(meetings::table
-        .inner_join(meeting_candidates::table.on(meeting_candidates::meeting_id.eq(meetings::id)))
+        .inner_join(
+            meeting_candidates::table.on(meeting_candidates::meeting_id
+                .eq(meetings::id)
+                .and(meeting_candidates::province_id.eq(meetings::province_id))),
+        )
         .filter(meeting_candidates::candidate_id.eq(candidate_id))
         .filter(meeting_candidates::active)
         .filter(meetings::status.eq(MeetingStatus::Planned))
@@ -549,9 +553,21 @@ pub fn planned_in_region(
     now: DateTime<Utc>,
 ) -> DbResult<Vec<Uuid>> {
     let mut q = meetings::table
-        .inner_join(meeting_sites::table.on(meeting_sites::meeting_id.eq(meetings::id)))
-        .inner_join(venues::table.on(venues::id.eq(meeting_sites::venue_id)))
-        .inner_join(regions::table.on(regions::id.eq(venues::region_id)))
+        .inner_join(
+            meeting_sites::table.on(meeting_sites::meeting_id
+                .eq(meetings::id)
+                .and(meeting_sites::province_id.eq(meetings::province_id))),
+        )
+        .inner_join(
+            venues::table.on(venues::id
+                .eq(meeting_sites::venue_id)
+                .and(venues::province_id.eq(meeting_sites::province_id))),
+        )
+        .inner_join(
+            regions::table.on(regions::id
+                .eq(venues::region_id)
+                .and(regions::province_id.eq(venues::province_id))),
+        )
         .filter(meetings::status.eq(MeetingStatus::Planned))
         .filter(meetings::starts_at.gt(now))
         .filter(regions::path.contains(vec![region_id]))
@@ -568,17 +584,34 @@ pub fn planned_in_region(
 /// Rewrites the search text of these meetings from their title, venues and active candidates
 /// (folded by `search_fold`, migration 000008).
 pub fn refresh_search(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<()> {
-    diesel::sql_query(
-        "UPDATE meetings m SET search_text = search_fold(concat_ws(' ', m.title,
+    #[derive(QueryableByName)]
+    struct Folded {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        province_id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        text: String,
+    }
+    // Read, then write each row: Citus folds no column in a distributed UPDATE (concat_ws
+    // is STABLE), and the write names the row's province.
+    let folded: Vec<Folded> = diesel::sql_query(
+        "SELECT m.id, m.province_id, search_fold(concat_ws(' ', m.title,
             (SELECT string_agg(v.name || ' ' || v.address, ' ') FROM meeting_sites s
-               JOIN venues v ON v.id = s.venue_id WHERE s.meeting_id = m.id),
+               JOIN venues v ON v.province_id = s.province_id AND v.id = s.venue_id
+              WHERE s.province_id = m.province_id AND s.meeting_id = m.id),
             (SELECT string_agg(c.full_name, ' ') FROM meeting_candidates mc
-               JOIN candidates c ON c.id = mc.candidate_id
-              WHERE mc.meeting_id = m.id AND mc.active)))
-          WHERE m.id = ANY($1)",
+               JOIN candidates c ON c.province_id = mc.province_id AND c.id = mc.candidate_id
+              WHERE mc.province_id = m.province_id AND mc.meeting_id = m.id AND mc.active))) AS text
+           FROM meetings m WHERE m.id = ANY($1)",
     )
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
-    .execute(conn)?;
+    .load(conn)?;
+    for f in folded {
+        diesel::update(meetings::table.find((f.id, f.province_id)))
+            .set(meetings::search_text.eq(f.text))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -633,7 +666,11 @@ pub fn planned_at_venue(
     now: DateTime<Utc>,
 ) -> DbResult<Vec<Uuid>> {
     Ok(meetings::table
-        .inner_join(meeting_sites::table.on(meeting_sites::meeting_id.eq(meetings::id)))
+        .inner_join(
+            meeting_sites::table.on(meeting_sites::meeting_id
+                .eq(meetings::id)
+                .and(meeting_sites::province_id.eq(meetings::province_id))),
+        )
         .filter(meeting_sites::venue_id.eq(venue_id))
         .filter(meetings::status.eq(MeetingStatus::Planned))
         .filter(meetings::starts_at.gt(now))
@@ -677,6 +714,7 @@ pub fn list(conn: &mut PgConnection, f: MeetingFilter) -> DbResult<Vec<MeetingRo
     if let Some(u) = f.electoral_unit_id {
         q = q.filter(diesel::dsl::exists(
             meeting_units::table
+                .filter(meeting_units::province_id.eq(meetings::province_id))
                 .filter(meeting_units::meeting_id.eq(meetings::id))
                 .filter(meeting_units::electoral_unit_id.eq(u)),
         ));
@@ -684,6 +722,7 @@ pub fn list(conn: &mut PgConnection, f: MeetingFilter) -> DbResult<Vec<MeetingRo
     if let Some(c) = f.candidate_id {
         q = q.filter(diesel::dsl::exists(
             meeting_candidates::table
+                .filter(meeting_candidates::province_id.eq(meetings::province_id))
                 .filter(meeting_candidates::meeting_id.eq(meetings::id))
                 .filter(meeting_candidates::candidate_id.eq(c))
                 .filter(

@@ -46,6 +46,7 @@ pub mod attendance;
 pub mod audit;
 pub mod calendars;
 pub mod candidates;
+pub mod citus;
 pub mod elections;
 mod error;
 pub mod health_rules;
@@ -71,6 +72,32 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 pub use self::error::{Constraint, DbError, DbResult, Violation};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// A connection for work outside the pool (the CLI, tests), set up as the pool's are.
+pub fn connect(database_url: &str) -> anyhow::Result<PgConnection> {
+    let mut conn = PgConnection::establish(database_url).with_context(|| {
+        format!(
+            "cannot connect to {}",
+            crate::config::redact_url(database_url)
+        )
+    })?;
+    on_citus_one_connection_per_node(&mut conn)?;
+    Ok(conn)
+}
+
+/// On a Citus coordinator or worker (SPEC §8), a transaction that read or wrote several
+/// shards over several connections to one node may not then write a reference table (a
+/// token, a fan-out): one connection per node keeps every transaction writable, and the
+/// nodes still work in parallel. No-op on plain PostgreSQL, where the extension is absent.
+pub fn on_citus_one_connection_per_node(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    diesel::sql_query(
+        "SELECT set_config('citus.multi_shard_modify_mode', 'sequential', false),
+                set_config('citus.max_adaptive_executor_pool_size', '1', false)
+           FROM pg_extension WHERE extname = 'citus'",
+    )
+    .execute(conn)?;
+    Ok(())
+}
 
 /// Creates the database named in `database_url` when it does not exist yet.
 pub fn create_database_if_missing(database_url: &str) -> anyhow::Result<()> {
@@ -111,6 +138,14 @@ pub fn migrate(database_url: &str) -> anyhow::Result<usize> {
         .run_pending_migrations(MIGRATIONS)
         .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
     Ok(applied.len())
+}
+
+/// How many migrations the database at this connection has not applied yet.
+pub fn pending_migrations(conn: &mut PgConnection) -> anyhow::Result<usize> {
+    Ok(conn
+        .pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("reading the applied migrations: {e}"))?
+        .len())
 }
 
 pub fn quote_ident(name: &str) -> String {

@@ -6,7 +6,7 @@ use diesel::sql_types::{Double, Int4, Int8, Nullable, Text, Timestamptz};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::schema::{outbox, outbox_attempts, outbox_workers, schedule_fan_outs};
+use super::schema::{elections, outbox, outbox_attempts, outbox_workers, schedule_fan_outs};
 use super::DbResult;
 use crate::domain::kinds::{AttemptOutcome, IcsMethod, OutboxKind, OutboxStatus};
 
@@ -275,6 +275,8 @@ pub fn retry(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(OutboxStatus
 pub struct Claimed {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub province_id: Uuid,
     #[diesel(sql_type = Text)]
     pub recipient: String,
     #[diesel(sql_type = Nullable<Text>)]
@@ -304,11 +306,17 @@ pub struct Claimed {
 
 /// Says worker `worker_id` is alive (registering it the first time).
 pub fn heartbeat(conn: &mut PgConnection, worker_id: Uuid) -> DbResult<()> {
+    // The time comes with the row (`excluded`): Citus evaluates no function in DO UPDATE SET.
     diesel::insert_into(outbox_workers::table)
-        .values(outbox_workers::id.eq(worker_id))
+        .values((
+            outbox_workers::id.eq(worker_id),
+            outbox_workers::heartbeat_at.eq(diesel::dsl::now),
+        ))
         .on_conflict(outbox_workers::id)
         .do_update()
-        .set(outbox_workers::heartbeat_at.eq(diesel::dsl::now))
+        .set(
+            outbox_workers::heartbeat_at.eq(diesel::upsert::excluded(outbox_workers::heartbeat_at)),
+        )
         .execute(conn)?;
     Ok(())
 }
@@ -341,30 +349,75 @@ pub fn release_dead(
     .execute(conn)?)
 }
 
-/// Claims up to `limit` due emails for `worker_id` in one short statement: rows another
-/// worker holds are skipped (`SKIP LOCKED`), and the claimed rows' `next_attempt_at` moves
-/// `lease_seconds` ahead, so no other worker takes them while this one sends; if this worker
-/// dies, its heartbeat stops and [`release_dead`] hands them on (the lease is the last resort).
-/// Diesel cannot put a locking clause in a subquery.
+#[derive(QueryableByName)]
+struct DueProvince {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    province_id: Uuid,
+}
+
+/// Claims up to `limit` due emails for `worker_id`, province by province, the province whose
+/// email has waited longest first. In each, one short statement: rows another worker holds are
+/// skipped (`SKIP LOCKED`), and the claimed rows' `next_attempt_at` moves `lease_seconds`
+/// ahead, so no other worker takes them while this one sends; if this worker dies, its
+/// heartbeat stops and [`release_dead`] hands them on (the lease is the last resort). A claim
+/// names its province because on Citus a row lock must stay on one shard (SPEC §8). The
+/// claimed ids are an `ARRAY(…)`, computed once: as an `IN (subquery)` a nested-loop plan
+/// re-runs the subquery for each row, each run skipping the rows the last one took, and the
+/// claim outgrows its `LIMIT` (seen on Citus's plan). Diesel cannot put a locking clause in a
+/// subquery.
 pub fn claim_due(
     conn: &mut PgConnection,
     worker_id: Uuid,
     limit: i64,
     lease_seconds: f64,
 ) -> DbResult<Vec<Claimed>> {
+    let provinces: Vec<DueProvince> = diesel::sql_query(
+        "SELECT province_id FROM outbox
+          WHERE status = 'pending' AND next_attempt_at <= now()
+          GROUP BY province_id ORDER BY min(next_attempt_at) LIMIT $1",
+    )
+    .bind::<Int8, _>(limit)
+    .load(conn)?;
+    let mut claimed = Vec::new();
+    for p in provinces {
+        let left = limit - claimed.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        claimed.extend(claim_in(
+            conn,
+            p.province_id,
+            worker_id,
+            left,
+            lease_seconds,
+        )?);
+    }
+    Ok(claimed)
+}
+
+fn claim_in(
+    conn: &mut PgConnection,
+    province_id: Uuid,
+    worker_id: Uuid,
+    limit: i64,
+    lease_seconds: f64,
+) -> DbResult<Vec<Claimed>> {
     Ok(diesel::sql_query(
         "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2), claimed_by = $3
-          WHERE id IN (SELECT id FROM outbox
-                        WHERE status = 'pending' AND next_attempt_at <= now()
-                        ORDER BY next_attempt_at
-                        LIMIT $1
-                        FOR UPDATE SKIP LOCKED)
-         RETURNING id, recipient, recipient_name, subject, body_text, body_html, ics, ics_method,
-                   attempts, attempts_before_retry, next_attempt_at AS lease_until",
+          WHERE province_id = $4
+            AND id = ANY(ARRAY(SELECT id FROM outbox
+                                WHERE province_id = $4 AND status = 'pending'
+                                  AND next_attempt_at <= now()
+                                ORDER BY next_attempt_at
+                                LIMIT $1
+                                FOR UPDATE SKIP LOCKED))
+         RETURNING id, province_id, recipient, recipient_name, subject, body_text, body_html, ics,
+                   ics_method, attempts, attempts_before_retry, next_attempt_at AS lease_until",
     )
     .bind::<Int8, _>(limit)
     .bind::<Double, _>(lease_seconds)
     .bind::<diesel::sql_types::Uuid, _>(worker_id)
+    .bind::<diesel::sql_types::Uuid, _>(province_id)
     .load(conn)?)
 }
 
@@ -387,6 +440,7 @@ pub enum Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lease {
     pub id: Uuid,
+    pub province_id: Uuid,
     /// Attempts made before this one.
     pub attempts: i32,
     pub until: DateTime<Utc>,
@@ -396,6 +450,7 @@ impl Claimed {
     pub fn lease(&self) -> Lease {
         Lease {
             id: self.id,
+            province_id: self.province_id,
             attempts: self.attempts,
             until: self.lease_until,
         }
@@ -409,6 +464,7 @@ pub fn record(conn: &mut PgConnection, lease: Lease, outcome: &Outcome) -> DbRes
     let attempt = lease.attempts + 1;
     conn.transaction(|conn| {
         let row = outbox::table
+            .filter(outbox::province_id.eq(lease.province_id))
             .filter(outbox::id.eq(lease.id))
             .filter(outbox::status.eq(OutboxStatus::Pending))
             .filter(outbox::next_attempt_at.eq(lease.until));
@@ -486,17 +542,15 @@ pub fn count_by_status(conn: &mut PgConnection) -> DbResult<Vec<(OutboxStatus, i
         .load(conn)?)
 }
 
-/// Serializes schedule fan-outs for one election and region until the transaction ends.
-pub fn lock_fan_out(
-    conn: &mut PgConnection,
-    election_id: Uuid,
-    region_id: Option<Uuid>,
-) -> DbResult<()> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 727403))")
-        .bind::<Text, _>(format!(
-            "fan-out {election_id} {}",
-            region_id.map(|r| r.to_string()).unwrap_or_default()
-        ))
+/// Serializes schedule fan-outs of one election until the transaction ends (whatever their
+/// regions: they are rare and short). A lock on the election's row, a Citus reference table,
+/// holds on every node a request may enter by, where an advisory lock would not (SPEC §8);
+/// `FOR NO KEY UPDATE` leaves foreign-key checks against the election free.
+pub fn lock_fan_out(conn: &mut PgConnection, election_id: Uuid) -> DbResult<()> {
+    elections::table
+        .filter(elections::id.eq(election_id))
+        .select(elections::id)
+        .for_no_key_update()
         .execute(conn)?;
     Ok(())
 }

@@ -40,6 +40,8 @@ impl ManageConnection for Manager {
         ))
         .execute(&mut pg)
         .map_err(diesel::r2d2::Error::QueryError)?;
+        super::on_citus_one_connection_per_node(&mut pg)
+            .map_err(diesel::r2d2::Error::QueryError)?;
         Ok(Conn { pg, lost: false })
     }
 

@@ -44,7 +44,11 @@ pub fn insert(conn: &mut PgConnection, form: UnitInsertForm) -> DbResult<Elector
 /// A unit with the path of its region, for scope checks.
 pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(ElectoralUnit, Vec<Uuid>)>> {
     Ok(electoral_units::table
-        .inner_join(regions::table.on(regions::id.eq(electoral_units::region_id)))
+        .inner_join(
+            regions::table.on(regions::id
+                .eq(electoral_units::region_id)
+                .and(regions::province_id.eq(electoral_units::province_id))),
+        )
         .filter(electoral_units::id.eq(id))
         .select((ElectoralUnit::as_select(), regions::path))
         .first(conn)
@@ -57,7 +61,11 @@ pub fn find_many(
     ids: &[Uuid],
 ) -> DbResult<Vec<(ElectoralUnit, Vec<Uuid>)>> {
     Ok(electoral_units::table
-        .inner_join(regions::table.on(regions::id.eq(electoral_units::region_id)))
+        .inner_join(
+            regions::table.on(regions::id
+                .eq(electoral_units::region_id)
+                .and(regions::province_id.eq(electoral_units::province_id))),
+        )
         .filter(electoral_units::id.eq_any(ids))
         .select((ElectoralUnit::as_select(), regions::path))
         .load(conn)?)
@@ -74,7 +82,11 @@ pub struct UnitFilter {
 
 pub fn list(conn: &mut PgConnection, f: UnitFilter) -> DbResult<Vec<ElectoralUnit>> {
     let mut q = electoral_units::table
-        .inner_join(regions::table.on(regions::id.eq(electoral_units::region_id)))
+        .inner_join(
+            regions::table.on(regions::id
+                .eq(electoral_units::region_id)
+                .and(regions::province_id.eq(electoral_units::province_id))),
+        )
         .filter(electoral_units::election_id.eq(f.election_id))
         .select(ElectoralUnit::as_select())
         .into_boxed();

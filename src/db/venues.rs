@@ -67,7 +67,11 @@ pub fn insert(conn: &mut PgConnection, form: VenueInsertForm) -> DbResult<Venue>
 /// A venue with its region's path, for scope checks.
 pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(Venue, Vec<Uuid>)>> {
     Ok(venues::table
-        .inner_join(regions::table.on(regions::id.eq(venues::region_id)))
+        .inner_join(
+            regions::table.on(regions::id
+                .eq(venues::region_id)
+                .and(regions::province_id.eq(venues::province_id))),
+        )
         .filter(venues::id.eq(id))
         .select((Venue::as_select(), regions::path))
         .first(conn)
@@ -75,13 +79,32 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(Venue, Vec<Uu
 }
 
 /// Several venues of one province with their regions' paths, locked against concurrent edits.
+/// The provinces are read first, and each province's venues locked by a statement that names
+/// it: on Citus a row lock must stay on one shard (SPEC §8).
 pub fn find_many(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<(Venue, Vec<Uuid>)>> {
-    Ok(venues::table
-        .inner_join(regions::table.on(regions::id.eq(venues::region_id)))
+    let provinces: Vec<Uuid> = venues::table
         .filter(venues::id.eq_any(ids))
-        .select((Venue::as_select(), regions::path))
-        .for_share()
-        .load(conn)?)
+        .select(venues::province_id)
+        .distinct()
+        .order(venues::province_id)
+        .load(conn)?;
+    let mut found = Vec::with_capacity(ids.len());
+    for province in provinces {
+        found.extend(
+            venues::table
+                .inner_join(
+                    regions::table.on(regions::id
+                        .eq(venues::region_id)
+                        .and(regions::province_id.eq(venues::province_id))),
+                )
+                .filter(venues::province_id.eq(province))
+                .filter(venues::id.eq_any(ids))
+                .select((Venue::as_select(), regions::path))
+                .for_share()
+                .load::<(Venue, Vec<Uuid>)>(conn)?,
+        );
+    }
+    Ok(found)
 }
 
 province_rows! {
@@ -101,7 +124,11 @@ pub struct VenueFilter {
 
 pub fn list(conn: &mut PgConnection, f: VenueFilter) -> DbResult<Vec<Venue>> {
     let mut q = venues::table
-        .inner_join(regions::table.on(regions::id.eq(venues::region_id)))
+        .inner_join(
+            regions::table.on(regions::id
+                .eq(venues::region_id)
+                .and(regions::province_id.eq(venues::province_id))),
+        )
         .select(Venue::as_select())
         .into_boxed();
     for r in [f.scope, f.region_id].into_iter().flatten() {

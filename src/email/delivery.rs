@@ -140,6 +140,7 @@ mod tests {
     fn claimed(ics: Option<(IcsMethod, &str)>) -> Claimed {
         Claimed {
             id: Uuid::from_u128(42),
+            province_id: Uuid::from_u128(7),
             recipient: "nhung@example.vn".to_owned(),
             recipient_name: Some("Nguyễn Thị Hồng Nhung".to_owned()),
             subject: "Lịch tiếp xúc cử tri – Bầu cử 2021".to_owned(),

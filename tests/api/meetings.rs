@@ -4,9 +4,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use diesel::result::DatabaseErrorKind;
 use diesel::RunQueryDsl;
 
+use crate::helpers::app::{Constraint, DbError, Violation};
 use crate::helpers::{spawn_app, spawn_app_with, Role, TestApp};
 
 fn ids(v: &Value, field: &str) -> Vec<String> {
@@ -406,14 +406,17 @@ async fn the_travel_buffer_is_configurable() {
 }
 
 /// The outcome of one statement against the booking tables.
-fn booking(app: &TestApp, sql: &str) -> Result<(), (DatabaseErrorKind, Option<String>)> {
+/// Runs `sql`; a refusal is the violation and constraint the service reads from it, so the
+/// same answer comes from one server and from a Citus worker (whose error names the shard).
+fn booking(app: &TestApp, sql: &str) -> Result<(), (Violation, Constraint)> {
     diesel::sql_query(sql)
         .execute(&mut app.conn())
         .map(|_| ())
-        .map_err(|e| match e {
-            diesel::result::Error::DatabaseError(kind, info) => {
-                (kind, info.constraint_name().map(str::to_owned))
-            }
+        .map_err(|e| match DbError::from(e) {
+            DbError::Violated {
+                violation,
+                constraint,
+            } => (violation, constraint),
             other => panic!("{sql}: {other}"),
         })
 }
@@ -454,18 +457,18 @@ async fn the_exclusion_constraints_refuse_overlapping_active_bookings_only() {
         .id();
     let candidate = s.candidates[0];
     let busy_of_first = format!(
-        "(SELECT busy FROM meeting_candidates WHERE meeting_id = '{first}' AND candidate_id = '{candidate}')"
+        "(SELECT busy FROM meeting_candidates WHERE province_id = '{province}' \
+           AND meeting_id = '{first}' AND candidate_id = '{candidate}')",
+        province = s.tree.province
     );
     let move_candidate = |range: &str| {
         format!(
             "UPDATE meeting_candidates SET busy = {range} \
-             WHERE meeting_id = '{second}' AND candidate_id = '{candidate}'"
+             WHERE province_id = '{province}' AND meeting_id = '{second}' AND candidate_id = '{candidate}'",
+            province = s.tree.province
         )
     };
-    let clash = Err((
-        DatabaseErrorKind::ExclusionViolation,
-        Some("meeting_candidates_no_overlap".to_owned()),
-    ));
+    let clash = Err((Violation::Exclusion, Constraint::MeetingCandidatesNoOverlap));
     // Overlapping the first meeting's busy range, by one minute at its end, or touching it.
     assert_eq!(booking(&app, &move_candidate(&busy_of_first)), clash);
     let last_minute = "tstzrange('2021-05-10T03:29:00Z', '2021-05-10T05:00:00Z')";
@@ -475,13 +478,17 @@ async fn the_exclusion_constraints_refuse_overlapping_active_bookings_only() {
     // Each of the first meeting's candidates is held; an inactive booking holds nobody.
     let other = format!(
         "UPDATE meeting_candidates SET busy = {busy_of_first} \
-         WHERE meeting_id = '{second}' AND candidate_id = '{}'",
-        s.candidates[1]
+         WHERE province_id = '{}' AND meeting_id = '{second}' AND candidate_id = '{}'",
+        s.tree.province, s.candidates[1]
     );
     assert_eq!(booking(&app, &other), clash);
     booking(
         &app,
-        &format!("UPDATE meeting_candidates SET active = false WHERE meeting_id = '{first}'"),
+        &format!(
+            "UPDATE meeting_candidates SET active = false \
+             WHERE province_id = '{}' AND meeting_id = '{first}'",
+            s.tree.province
+        ),
     )
     .expect("release the first meeting's candidates");
     assert_eq!(booking(&app, &move_candidate(&busy_of_first)), Ok(()));
@@ -489,25 +496,32 @@ async fn the_exclusion_constraints_refuse_overlapping_active_bookings_only() {
     assert_eq!(
         booking(
             &app,
-            &format!("UPDATE meeting_candidates SET active = true WHERE meeting_id = '{first}'"),
+            &format!(
+                "UPDATE meeting_candidates SET active = true \
+                 WHERE province_id = '{}' AND meeting_id = '{first}'",
+                s.tree.province
+            ),
         ),
         clash
     );
 
-    let venue_clash = Err((
-        DatabaseErrorKind::ExclusionViolation,
-        Some("meeting_sites_no_overlap".to_owned()),
-    ));
+    let venue_clash = Err((Violation::Exclusion, Constraint::MeetingSitesNoOverlap));
     let move_site = format!(
         "UPDATE meeting_sites SET venue_id = '{}', \
-                during = (SELECT during FROM meeting_sites WHERE meeting_id = '{first}') \
-         WHERE meeting_id = '{second}'",
-        s.hall
+                during = (SELECT during FROM meeting_sites \
+                           WHERE province_id = '{province}' AND meeting_id = '{first}') \
+         WHERE province_id = '{province}' AND meeting_id = '{second}'",
+        s.hall,
+        province = s.tree.province
     );
     assert_eq!(booking(&app, &move_site), venue_clash);
     booking(
         &app,
-        &format!("UPDATE meeting_sites SET active = false WHERE meeting_id = '{first}'"),
+        &format!(
+            "UPDATE meeting_sites SET active = false \
+             WHERE province_id = '{}' AND meeting_id = '{first}'",
+            s.tree.province
+        ),
     )
     .expect("release the first meeting's site");
     assert_eq!(booking(&app, &move_site), Ok(()));

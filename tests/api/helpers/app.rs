@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 pub use voter_meetings::config::Settings;
-pub use voter_meetings::db::{DbError, MIGRATIONS};
+pub use voter_meetings::db::{Constraint, DbError, Violation, MIGRATIONS};
 pub use voter_meetings::domain::kinds::Role;
 pub use voter_meetings::domain::problem::Code;
 

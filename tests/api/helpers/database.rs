@@ -42,8 +42,82 @@ pub fn admin() -> PgConnection {
     connect(&server_url("postgres"))
 }
 
+/// The Citus workers beside the server, when the suite runs on a cluster (SPEC §8):
+/// `TEST_CITUS_WORKERS` lists their server URLs, comma-separated, and `TEST_DATABASE_SERVER`
+/// is the coordinator. Citus does not create databases on the workers itself, so every
+/// database of the suite is created, cloned, renamed and dropped on each node alike.
+pub fn citus_workers() -> Vec<String> {
+    std::env::var("TEST_CITUS_WORKERS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn on_citus() -> bool {
+    !citus_workers().is_empty()
+}
+
+/// Runs `sql` in the `postgres` database of the server and of every Citus worker.
+fn on_every_node(sql: &str) {
+    execute(&mut admin(), sql);
+    for worker in citus_workers() {
+        execute(
+            &mut connect(&format!("{worker}/postgres?sslmode=disable")),
+            sql,
+        );
+    }
+}
+
+/// Turns the freshly created database `name` into a Citus database: the extension on every
+/// node, the coordinator and the workers registered in it (Citus metadata is per database).
+fn join_citus(name: &str) {
+    for worker in citus_workers() {
+        execute(
+            &mut connect(&format!("{worker}/{name}?sslmode=disable")),
+            "CREATE EXTENSION IF NOT EXISTS citus",
+        );
+    }
+    let mut coordinator = connect(&server_url(name));
+    execute(&mut coordinator, "CREATE EXTENSION IF NOT EXISTS citus");
+    let base = std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| SERVER.to_owned());
+    let (host, port) = host_port(&base);
+    execute(
+        &mut coordinator,
+        &format!("SELECT citus_set_coordinator_host('{host}', {port})"),
+    );
+    for worker in citus_workers() {
+        let (host, port) = host_port(&worker);
+        execute(
+            &mut coordinator,
+            &format!("SELECT citus_add_node('{host}', {port})::text"),
+        );
+    }
+}
+
+/// Host and port of a `postgres://user@host:port` URL.
+fn host_port(url: &str) -> (String, u16) {
+    let parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+    (
+        parsed.host_str().unwrap_or("127.0.0.1").to_owned(),
+        parsed.port().unwrap_or(5432),
+    )
+}
+
+/// Closes database `name` to new connections and ends the ones it has, on every node, so
+/// that it can be renamed and cloned (Citus keeps a maintenance daemon in each database).
+fn close(name: &str) {
+    on_every_node(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
+    on_every_node(&format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{name}'"
+    ));
+}
+
+/// A connection set up as the service's are (on Citus, one connection per node).
 pub fn connect(url: &str) -> PgConnection {
-    PgConnection::establish(url).unwrap_or_else(|e| panic!("connect to {url}: {e}"))
+    voter_meetings::db::connect(url).unwrap_or_else(|e| panic!("connect to {url}: {e:#}"))
 }
 
 fn execute(conn: &mut PgConnection, sql: &str) {
@@ -140,16 +214,18 @@ pub fn base_template() -> &'static str {
         let _lock = BuildLock::take(&mut admin, &name);
         if !exists(_lock.0, &name) {
             let building = format!("{name}_building");
-            execute(
-                _lock.0,
-                &format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
-            );
-            execute(_lock.0, &format!("CREATE DATABASE {building}"));
+            on_every_node(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"));
+            on_every_node(&format!("CREATE DATABASE {building}"));
+            if on_citus() {
+                join_citus(&building);
+            }
             app::migrate(&server_url(&building)).expect("migrate the template");
-            execute(
-                _lock.0,
-                &format!("ALTER DATABASE {building} RENAME TO {name}"),
-            );
+            if on_citus() {
+                voter_meetings::db::citus::distribute(&server_url(&building))
+                    .expect("distribute the template");
+            }
+            close(&building);
+            on_every_node(&format!("ALTER DATABASE {building} RENAME TO {name}"));
         }
         name
     })
@@ -167,10 +243,7 @@ impl TestDatabase {
     /// A fresh copy of `template`.
     pub fn clone_of(template: &str) -> Self {
         let name = format!("vm_test_{}", Uuid::new_v4().simple());
-        execute(
-            &mut admin(),
-            &format!("CREATE DATABASE {name} TEMPLATE {template}"),
-        );
+        on_every_node(&format!("CREATE DATABASE {name} TEMPLATE {template}"));
         Self::named(name)
     }
 
@@ -200,16 +273,23 @@ impl Drop for TestDatabase {
         if self.keep {
             return;
         }
-        let dropped = PgConnection::establish(&server_url("postgres")).and_then(|mut admin| {
-            diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin)
-            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
-        });
-        if let Err(e) = dropped {
-            eprintln!("test database {} not dropped: {e}", self.name);
+        let servers = std::iter::once(server_url("postgres")).chain(
+            citus_workers()
+                .into_iter()
+                .map(|w| format!("{w}/postgres?sslmode=disable")),
+        );
+        for server in servers {
+            let dropped = PgConnection::establish(&server).and_then(|mut admin| {
+                diesel::sql_query(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .execute(&mut admin)
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+            });
+            if let Err(e) = dropped {
+                eprintln!("test database {} not dropped on {server}: {e}", self.name);
+            }
         }
     }
 }
@@ -334,26 +414,20 @@ where
         if built_at < epoch() - STALE_AFTER_SECONDS {
             let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {}", old.datname))
                 .execute(lock.0);
+            for worker in citus_workers() {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {}", old.datname))
+                    .execute(&mut connect(&format!("{worker}/postgres?sslmode=disable")));
+            }
         }
     }
     let mut building = TestDatabase::clone_of(base_template());
     let facts = build(building.url.clone()).await;
     // Whatever the build left connected (a pool reconnecting) must not block the clones.
-    execute(
-        lock.0,
-        &format!("ALTER DATABASE {} ALLOW_CONNECTIONS false", building.name),
-    );
-    execute(
-        lock.0,
-        &format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
-            building.name
-        ),
-    );
-    execute(
-        lock.0,
-        &format!("ALTER DATABASE {} RENAME TO {name}", building.name),
-    );
+    close(&building.name);
+    on_every_node(&format!(
+        "ALTER DATABASE {} RENAME TO {name}",
+        building.name
+    ));
     building.keep = true;
     let stamp = serde_json::to_string(&Stamp {
         built_at: epoch(),

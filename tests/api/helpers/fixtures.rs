@@ -253,8 +253,10 @@ impl TestApp {
         let buffer = self.settings.scheduling.travel_buffer_minutes;
         let candidates = self.count(&format!(
             "SELECT count(*) AS n
-               FROM meeting_candidates a JOIN meetings ma ON ma.id = a.meeting_id,
-                    meeting_candidates b JOIN meetings mb ON mb.id = b.meeting_id
+               FROM meeting_candidates a
+               JOIN meetings ma ON ma.province_id = a.province_id AND ma.id = a.meeting_id
+               JOIN meeting_candidates b ON b.province_id = a.province_id
+               JOIN meetings mb ON mb.province_id = b.province_id AND mb.id = b.meeting_id
               WHERE a.candidate_id = b.candidate_id AND a.meeting_id < b.meeting_id
                 AND a.active AND b.active AND ma.status = 'planned' AND mb.status = 'planned'
                 AND ma.starts_at < mb.ends_at + interval '{buffer} minutes'
@@ -262,8 +264,10 @@ impl TestApp {
         ));
         let venues = self.count(
             "SELECT count(*) AS n
-               FROM meeting_sites a JOIN meetings ma ON ma.id = a.meeting_id,
-                    meeting_sites b JOIN meetings mb ON mb.id = b.meeting_id
+               FROM meeting_sites a
+               JOIN meetings ma ON ma.province_id = a.province_id AND ma.id = a.meeting_id
+               JOIN meeting_sites b ON b.province_id = a.province_id
+               JOIN meetings mb ON mb.province_id = b.province_id AND mb.id = b.meeting_id
               WHERE a.venue_id = b.venue_id AND a.meeting_id < b.meeting_id
                 AND ma.status = 'planned' AND mb.status = 'planned'
                 AND ma.starts_at < mb.ends_at AND mb.starts_at < ma.ends_at",

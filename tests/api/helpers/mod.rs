@@ -69,6 +69,20 @@ impl TestApp {
         Self::serve(name, url, Some(database), configure)
     }
 
+    /// The service's own log on stderr, filtered by `TEST_LOG` (e.g. `TEST_LOG=warn`), for
+    /// reading what a failing test's server did; silent without it.
+    fn log_if_asked() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            if let Ok(filter) = std::env::var("TEST_LOG") {
+                let _ = tracing_subscriber::fmt()
+                    .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                    .with_test_writer()
+                    .try_init();
+            }
+        });
+    }
+
     /// Serves a database someone else owns and keeps (a template being built).
     pub fn borrowing(database_url: &str) -> Self {
         let name = database_url.rsplit('/').next().unwrap_or_default();
@@ -82,6 +96,7 @@ impl TestApp {
         database: Option<TestDatabase>,
         configure: impl FnOnce(&mut Settings),
     ) -> Self {
+        Self::log_if_asked();
         let mut settings = test_settings();
         settings.database_url = database_url.clone().into();
         settings.mail_dir = std::env::temp_dir().join(format!("vm-mail-{}", Uuid::new_v4()));
