@@ -375,3 +375,38 @@ impl Modify for Problems {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::{by_status, PROBLEMS};
+    use crate::http::openapi::DOCUMENT;
+
+    #[test]
+    fn every_operation_has_its_problems_and_every_row_names_an_operation() {
+        let operations: BTreeSet<&str> = DOCUMENT["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|paths| paths.values())
+            .flat_map(|item| item.as_object().into_iter().flat_map(|ops| ops.values()))
+            .filter_map(|op| op["operationId"].as_str())
+            .collect();
+        let listed: BTreeSet<&str> = PROBLEMS.iter().map(|(id, _)| *id).collect();
+        assert_eq!(operations, listed);
+        assert_eq!(listed.len(), PROBLEMS.len(), "an operation listed twice");
+    }
+
+    #[test]
+    fn an_error_response_lists_the_codes_of_its_status_and_a_shared_one_is_referred_to() {
+        assert_eq!(by_status("createMeeting").len(), 9);
+        let created = &DOCUMENT["paths"]["/api/v1/meetings"]["post"]["responses"]["409"];
+        let schema = &created["content"]["application/problem+json"]["schema"];
+        assert_eq!(
+            schema["allOf"][1]["properties"]["code"]["enum"],
+            serde_json::json!(["candidate_conflict", "venue_conflict"])
+        );
+        let unavailable = &DOCUMENT["paths"]["/api/v1/meetings"]["post"]["responses"]["503"];
+        assert_eq!(unavailable["$ref"], "#/components/responses/Unavailable");
+    }
+}
