@@ -30,9 +30,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     summary = "Count people in (or out with a negative count) at a site or online",
     description = "Accepted for planned meetings from one hour before starts_at until ends_at. `present` never exceeds the site's effective capacity (nor the online max_participants) and never goes below zero, under any concurrency.",
     params(Id, IdempotencyKey),
-    request_body = crate::app::attendance::CheckIn,
+    request_body = CheckIn,
     responses(
-        (status = 200, description = "The counter after the check-in.", body = crate::db::attendance::Counted),
+        (
+            status = 200,
+            description = "The counter after the check-in.",
+            body = crate::db::attendance::Counted,
+        ),
     ),
 )]
 async fn check_in(
@@ -82,10 +86,20 @@ fn etag(revision: i32) -> String {
             example = "\"1\"",
         ),
     ),
-    request_body = crate::app::attendance::ReportRequest,
+    request_body = ReportRequest,
     responses(
-        (status = 200, description = "A correction: the new revision.", body = crate::db::attendance::Report, headers(("ETag" = String))),
-        (status = 201, description = "The first report (revision 1); the meeting is now held.", body = crate::db::attendance::Report, headers(("ETag" = String))),
+        (
+            status = 200,
+            description = "A correction: the new revision.",
+            body = Report,
+            headers(("ETag" = String)),
+        ),
+        (
+            status = 201,
+            description = "The first report (revision 1); the meeting is now held.",
+            body = Report,
+            headers(("ETag" = String)),
+        ),
     ),
 )]
 async fn file_report(

@@ -38,7 +38,11 @@ struct AuditQuery {
     summary = "Audit entries, oldest first (admin)",
     params(AuditQuery, Paging),
     responses(
-        (status = 200, description = "OK", body = super::pagination::Page<crate::db::audit::AuditEntry>),
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::audit::AuditEntry>,
+        ),
     ),
 )]
 async fn list(

@@ -42,7 +42,13 @@ fn matches(req: &HttpRequest, tag: &str) -> bool {
         ("If-None-Match" = Option<String>, Header, nullable = false, description = "The ETag of the calendar the app holds."),
     ),
     responses(
-        (status = 200, description = "RFC 5545 (METHOD:PUBLISH, REFRESH-INTERVAL and X-PUBLISHED-TTL one hour): past, upcoming and cancelled meetings.", content_type = "text/calendar", body = String, headers(("ETag" = String))),
+        (
+            status = 200,
+            description = "RFC 5545 (METHOD:PUBLISH, REFRESH-INTERVAL and X-PUBLISHED-TTL one hour): past, upcoming and cancelled meetings.",
+            content_type = "text/calendar",
+            body = String,
+            headers(("ETag" = String)),
+        ),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
     ),
     security(()),

@@ -55,9 +55,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "elections",
     summary = "Create an election (admin)",
     params(IdempotencyKey),
-    request_body = crate::app::elections::NewElection,
+    request_body = NewElection,
     responses(
-        (status = 201, description = "Created", body = crate::app::elections::Election, headers(("Location" = String), ("Idempotent-Replayed" = String))),
+        (
+            status = 201,
+            description = "Created",
+            body = crate::app::elections::Election,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
     ),
 )]
 async fn create_election(
@@ -93,7 +98,11 @@ struct PageQuery {
     summary = "List elections",
     params(Paging),
     responses(
-        (status = 200, description = "OK", body = super::pagination::Page<crate::app::elections::Election>),
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::app::elections::Election>,
+        ),
     ),
 )]
 async fn list_elections(
@@ -134,9 +143,14 @@ async fn get_election(
     tag = "elections",
     summary = "Create an electoral unit of the election",
     params(Id, IdempotencyKey),
-    request_body = crate::app::units::NewUnit,
+    request_body = NewUnit,
     responses(
-        (status = 201, description = "Created", body = crate::db::units::ElectoralUnit, headers(("Location" = String), ("Idempotent-Replayed" = String))),
+        (
+            status = 201,
+            description = "Created",
+            body = crate::db::units::ElectoralUnit,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
     ),
 )]
 async fn create_unit(
@@ -176,7 +190,11 @@ struct UnitQuery {
     summary = "List the election's electoral units in the caller's subtree",
     params(Id, UnitQuery, Paging),
     responses(
-        (status = 200, description = "OK", body = super::pagination::Page<crate::db::units::ElectoralUnit>),
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::units::ElectoralUnit>,
+        ),
     ),
 )]
 async fn list_units(
@@ -225,9 +243,14 @@ async fn get_unit(
     tag = "elections",
     summary = "Add a candidate to the unit",
     params(Id, IdempotencyKey),
-    request_body = crate::app::candidates::NewCandidate,
+    request_body = NewCandidate,
     responses(
-        (status = 201, description = "Created", body = crate::db::candidates::Candidate, headers(("Location" = String), ("Idempotent-Replayed" = String))),
+        (
+            status = 201,
+            description = "Created",
+            body = crate::db::candidates::Candidate,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
     ),
 )]
 async fn create_candidate(
@@ -258,7 +281,11 @@ async fn create_candidate(
     summary = "List the unit's candidates",
     params(Id, Paging),
     responses(
-        (status = 200, description = "OK", body = super::pagination::Page<crate::db::candidates::Candidate>),
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::candidates::Candidate>,
+        ),
     ),
 )]
 async fn list_candidates(
@@ -307,7 +334,7 @@ async fn get_candidate(
     summary = "Edit a candidate; `status: withdrawn` withdraws them",
     description = "Withdrawing a candidate (`status: withdrawn`) takes them off every future planned meeting; the meetings stay, with the other candidates.",
     params(Id),
-    request_body = crate::app::candidates::CandidatePatch,
+    request_body = CandidatePatch,
     responses(
         (status = 200, description = "OK", body = crate::db::candidates::Candidate),
     ),
@@ -333,7 +360,7 @@ async fn patch_candidate(
     tag = "elections",
     summary = "Correct an election (admin)",
     params(Id),
-    request_body = crate::app::elections::ElectionPatch,
+    request_body = ElectionPatch,
     responses(
         (status = 200, description = "OK", body = crate::app::elections::Election),
     ),
@@ -359,7 +386,7 @@ async fn patch_election(
     tag = "elections",
     summary = "Correct an electoral unit (admin)",
     params(Id),
-    request_body = crate::app::units::UnitPatch,
+    request_body = UnitPatch,
     responses(
         (status = 200, description = "OK", body = crate::db::units::ElectoralUnit),
     ),

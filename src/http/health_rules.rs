@@ -30,7 +30,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     params(IdempotencyKey),
     request_body = super::openapi::rows::NewHealthRule,
     responses(
-        (status = 201, description = "Created; every future planned meeting the rule now breaks is listed, flagged and its organizers emailed.", body = crate::app::health_rules::RuleChange, headers(("Location" = String), ("Idempotent-Replayed" = String))),
+        (
+            status = 201,
+            description = "Created; every future planned meeting the rule now breaks is listed, flagged and its organizers emailed.",
+            body = crate::app::health_rules::RuleChange,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
     ),
 )]
 async fn create(
@@ -56,7 +61,7 @@ async fn create(
     tag = "health-rules",
     summary = "Change a rule; its meetings are re-evaluated",
     params(Id),
-    request_body = crate::app::health_rules::RuleFields,
+    request_body = RuleFields,
     responses(
         (status = 200, description = "OK", body = crate::app::health_rules::RuleChange),
     ),
@@ -119,7 +124,11 @@ struct ListQuery {
     summary = "List rules",
     params(ListQuery, Paging),
     responses(
-        (status = 200, description = "OK", body = super::pagination::Page<crate::db::health_rules::HealthRule>),
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::health_rules::HealthRule>,
+        ),
     ),
 )]
 async fn list(

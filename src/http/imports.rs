@@ -58,7 +58,11 @@ struct ImportQuery {
         ),
     ),
     responses(
-        (status = 200, description = "Every row created (or, with dry_run, every row would be)", body = crate::app::imports::ImportOutcome),
+        (
+            status = 200,
+            description = "Every row created (or, with dry_run, every row would be)",
+            body = crate::app::imports::ImportOutcome,
+        ),
     ),
 )]
 async fn import(

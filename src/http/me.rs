@@ -56,9 +56,13 @@ struct Me {
     tag = "tokens",
     summary = "Create an API token (admin)",
     description = "Not idempotent: a replay would have to store the plaintext token.",
-    request_body = crate::app::tokens::NewToken,
+    request_body = NewToken,
     responses(
-        (status = 201, description = "Created. The token is shown only in this answer.", body = crate::app::tokens::IssuedToken),
+        (
+            status = 201,
+            description = "Created. The token is shown only in this answer.",
+            body = crate::app::tokens::IssuedToken,
+        ),
     ),
 )]
 async fn create_token(
@@ -88,7 +92,11 @@ struct PageQuery {
     summary = "List API tokens (admin)",
     params(Paging),
     responses(
-        (status = 200, description = "OK", body = super::pagination::Page<crate::db::tokens::Token>),
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::tokens::Token>,
+        ),
     ),
 )]
 async fn list_tokens(
@@ -113,7 +121,10 @@ async fn list_tokens(
     summary = "Revoke an API token (admin, audited)",
     params(Id),
     responses(
-        (status = 204, description = "Revoked (or already revoked): every instance refuses it within 5 seconds."),
+        (
+            status = 204,
+            description = "Revoked (or already revoked): every instance refuses it within 5 seconds.",
+        ),
     ),
 )]
 async fn revoke_token(

@@ -36,9 +36,14 @@ fn etag(m: &Meeting) -> String {
     tag = "meetings",
     summary = "Plan a meeting (every rule of SPEC §3 is checked)",
     params(IdempotencyKey),
-    request_body = crate::app::meetings::NewMeeting,
+    request_body = NewMeeting,
     responses(
-        (status = 201, description = "Created", body = crate::app::meetings::Meeting, headers(("Location" = String), ("ETag" = String), ("Idempotent-Replayed" = String))),
+        (
+            status = 201,
+            description = "Created",
+            body = Meeting,
+            headers(("Location" = String), ("ETag" = String), ("Idempotent-Replayed" = String)),
+        ),
     ),
 )]
 async fn create(
@@ -65,7 +70,7 @@ async fn create(
     summary = "Read a meeting",
     params(Id),
     responses(
-        (status = 200, description = "OK", body = crate::app::meetings::Meeting, headers(("ETag" = String))),
+        (status = 200, description = "OK", body = Meeting, headers(("ETag" = String))),
     ),
 )]
 async fn get(
@@ -123,9 +128,9 @@ fn if_match(req: &HttpRequest) -> Result<Expected, ApiError> {
     tag = "meetings",
     summary = "Reschedule or edit a planned meeting",
     params(Id, IfMatch),
-    request_body = crate::app::meetings::MeetingPatch,
+    request_body = MeetingPatch,
     responses(
-        (status = 200, description = "OK", body = crate::app::meetings::Meeting, headers(("ETag" = String))),
+        (status = 200, description = "OK", body = Meeting, headers(("ETag" = String))),
     ),
 )]
 async fn patch(
@@ -162,7 +167,7 @@ struct CancelRequest {
     params(Id),
     request_body = CancelRequest,
     responses(
-        (status = 200, description = "OK", body = crate::app::meetings::Meeting, headers(("ETag" = String))),
+        (status = 200, description = "OK", body = Meeting, headers(("ETag" = String))),
     ),
 )]
 async fn cancel(
@@ -236,7 +241,7 @@ fn parse_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), Problem> {
     summary = "List meetings in the caller's subtree, by start time",
     params(ListQuery, Paging),
     responses(
-        (status = 200, description = "OK", body = super::pagination::Page<crate::app::meetings::Meeting>),
+        (status = 200, description = "OK", body = super::pagination::Page<Meeting>),
     ),
 )]
 async fn list(

@@ -165,7 +165,12 @@ pub fn count_check_in(outcome: Result<(), &app::Error>) {
     summary = "Prometheus metrics",
     description = "Needs an admin or observer token (Prometheus sends it with `authorization: {credentials: ...}`); organizers get 403.",
     responses(
-        (status = 200, description = "Prometheus text exposition: `http_requests_total{method,route,status}`, `http_request_duration_seconds{method,route}` (histogram), `db_pool_connections`, `db_pool_idle_connections`, `db_pool_max_connections`, `outbox_emails{status}`, `checkins_total{outcome}`.", content_type = "text/plain; version=0.0.4", body = String),
+        (
+            status = 200,
+            description = "Prometheus text exposition: `http_requests_total{method,route,status}`, `http_request_duration_seconds{method,route}` (histogram), `db_pool_connections`, `db_pool_idle_connections`, `db_pool_max_connections`, `outbox_emails{status}`, `checkins_total{outcome}`.",
+            content_type = "text/plain; version=0.0.4",
+            body = String,
+        ),
     ),
 )]
 async fn scrape(who: Caller, ctx: web::Data<Ctx>) -> Result<HttpResponse, ApiError> {

@@ -67,7 +67,11 @@ struct OutboxQuery {
     summary = "Emails and their delivery state (admin)",
     params(OutboxQuery, Paging),
     responses(
-        (status = 200, description = "OK", body = super::pagination::Page<crate::db::outbox::OutboxEntry>),
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::outbox::OutboxEntry>,
+        ),
     ),
 )]
 async fn list(

@@ -27,9 +27,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "regions",
     summary = "Create a region (admin)",
     params(IdempotencyKey),
-    request_body = crate::app::regions::NewRegion,
+    request_body = NewRegion,
     responses(
-        (status = 201, description = "Created", body = crate::db::regions::Region, headers(("Location" = String), ("Idempotent-Replayed" = String))),
+        (
+            status = 201,
+            description = "Created",
+            body = crate::db::regions::Region,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
     ),
 )]
 async fn create(
@@ -69,7 +74,11 @@ struct ListQuery {
     summary = "List regions in the caller's subtree",
     params(ListQuery, Paging),
     responses(
-        (status = 200, description = "OK", body = super::pagination::Page<crate::db::regions::Region>),
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::regions::Region>,
+        ),
     ),
 )]
 async fn list(
@@ -126,7 +135,7 @@ async fn get(
     tag = "regions",
     summary = "Correct a region (admin)",
     params(Id),
-    request_body = crate::app::regions::RegionPatch,
+    request_body = RegionPatch,
     responses(
         (status = 200, description = "OK", body = crate::db::regions::Region),
     ),

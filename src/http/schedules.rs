@@ -53,7 +53,12 @@ fn base_url(req: &HttpRequest) -> String {
     summary = "Queue this candidate's schedule email",
     params(Id, IdempotencyKey),
     responses(
-        (status = 202, description = "Queued in the outbox.", body = ScheduleQueued, headers(("Location" = String), ("Idempotent-Replayed" = String))),
+        (
+            status = 202,
+            description = "Queued in the outbox.",
+            body = ScheduleQueued,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
     ),
 )]
 async fn queue_one(
@@ -91,7 +96,12 @@ struct FanOutQuery {
     summary = "Queue schedule emails for every active candidate (of a region's subtree)",
     params(Id, FanOutQuery, IdempotencyKey),
     responses(
-        (status = 202, description = "Queued in the outbox.", body = crate::app::schedules::FanOut, headers(("Idempotent-Replayed" = String))),
+        (
+            status = 202,
+            description = "Queued in the outbox.",
+            body = crate::app::schedules::FanOut,
+            headers(("Idempotent-Replayed" = String)),
+        ),
     ),
 )]
 async fn queue_all(
@@ -130,7 +140,12 @@ pub fn ics_response(calendar: String) -> HttpResponse {
     summary = "The candidate's schedule as iCalendar",
     params(Id),
     responses(
-        (status = 200, description = "RFC 5545 (METHOD:PUBLISH): one VEVENT per meeting the candidate was ever on, past ones kept, cancelled ones with STATUS:CANCELLED; stable UID, increasing SEQUENCE.", content_type = "text/calendar", body = String),
+        (
+            status = 200,
+            description = "RFC 5545 (METHOD:PUBLISH): one VEVENT per meeting the candidate was ever on, past ones kept, cancelled ones with STATUS:CANCELLED; stable UID, increasing SEQUENCE.",
+            content_type = "text/calendar",
+            body = String,
+        ),
     ),
 )]
 async fn calendar(

@@ -29,9 +29,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "venues",
     summary = "Create a venue",
     params(IdempotencyKey),
-    request_body = crate::app::venues::NewVenue,
+    request_body = NewVenue,
     responses(
-        (status = 201, description = "Created", body = crate::db::venues::Venue, headers(("Location" = String), ("Idempotent-Replayed" = String))),
+        (
+            status = 201,
+            description = "Created",
+            body = crate::db::venues::Venue,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
     ),
 )]
 async fn create(
@@ -72,7 +77,11 @@ struct ListQuery {
     summary = "List venues in the caller's subtree",
     params(ListQuery, Paging),
     responses(
-        (status = 200, description = "OK", body = super::pagination::Page<crate::db::venues::Venue>),
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::venues::Venue>,
+        ),
     ),
 )]
 async fn list(
@@ -131,7 +140,7 @@ async fn get(
     summary = "Edit a venue",
     description = "Capacity, area and setting decide the effective capacity of the venue's meetings: changing them re-evaluates its planned meetings like a rule change does.",
     params(Id),
-    request_body = crate::app::venues::VenuePatch,
+    request_body = VenuePatch,
     responses(
         (status = 200, description = "OK", body = crate::db::venues::Venue),
     ),
