@@ -37,6 +37,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             description = "The counter after the check-in.",
             body = crate::db::attendance::Counted,
         ),
+        (
+            status = 409,
+            description = "`capacity_reached` (adds `present` and `capacity`) or `meeting_not_planned`.",
+        ),
+        (
+            status = 422,
+            description = "`outside_checkin_window`, `validation_failed` (count 0 or out of range, unknown site, fewer present than leaving), or `idempotency_key_reused` (the key was sent with another body).",
+        ),
     ),
 )]
 async fn check_in(
@@ -99,6 +107,18 @@ fn etag(revision: i32) -> String {
             description = "The first report (revision 1); the meeting is now held.",
             body = Report,
             headers(("ETag" = String)),
+        ),
+        (
+            status = 409,
+            description = "`report_exists` (file again with correction_reason) or `meeting_cancelled`.",
+        ),
+        (
+            status = 412,
+            description = "`version_conflict`: If-Match names another revision than the current one (or the meeting has no report yet); read the report again.",
+        ),
+        (
+            status = 422,
+            description = "`meeting_not_ended`; `attendance_exceeds_capacity`; `validation_failed` (sites and online do not sum to attendees, unknown site, …).",
         ),
     ),
 )]

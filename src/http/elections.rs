@@ -63,6 +63,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             body = crate::app::elections::Election,
             headers(("Location" = String), ("Idempotent-Replayed" = String)),
         ),
+        (
+            status = 422,
+            description = "`validation_failed` (e.g. unknown time zone, campaign starting after it ends), or `idempotency_key_reused`.",
+        ),
     ),
 )]
 async fn create_election(
@@ -150,6 +154,14 @@ async fn get_election(
             description = "Created",
             body = crate::db::units::ElectoralUnit,
             headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
+        (
+            status = 409,
+            description = "`already_exists`: a unit with this name exists in this region and body.",
+        ),
+        (
+            status = 422,
+            description = "`validation_failed` (region of the wrong level for the body, seats out of range), or `idempotency_key_reused`.",
         ),
     ),
 )]
@@ -251,6 +263,11 @@ async fn get_unit(
             body = crate::db::candidates::Candidate,
             headers(("Location" = String), ("Idempotent-Replayed" = String)),
         ),
+        (
+            status = 409,
+            description = "`already_exists`: a candidate with this email exists in this unit.",
+        ),
+        (status = 422, description = "`validation_failed`, or `idempotency_key_reused`."),
     ),
 )]
 async fn create_candidate(
@@ -337,6 +354,10 @@ async fn get_candidate(
     request_body = CandidatePatch,
     responses(
         (status = 200, description = "OK", body = crate::db::candidates::Candidate),
+        (
+            status = 409,
+            description = "`already_exists`: another candidate of the unit has this email.",
+        ),
     ),
 )]
 async fn patch_candidate(
@@ -389,6 +410,10 @@ async fn patch_election(
     request_body = UnitPatch,
     responses(
         (status = 200, description = "OK", body = crate::db::units::ElectoralUnit),
+        (
+            status = 409,
+            description = "`already_exists`: a unit with this name exists in the election.",
+        ),
     ),
 )]
 async fn patch_unit(

@@ -36,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             body = crate::app::health_rules::RuleChange,
             headers(("Location" = String), ("Idempotent-Replayed" = String)),
         ),
+        (status = 422, description = "`validation_failed`, or `idempotency_key_reused`."),
     ),
 )]
 async fn create(

@@ -63,6 +63,14 @@ struct ImportQuery {
             description = "Every row created (or, with dry_run, every row would be)",
             body = crate::app::imports::ImportOutcome,
         ),
+        (
+            status = 409,
+            description = "`already_exists`: a row names something that exists already.",
+        ),
+        (
+            status = 422,
+            description = "`import_failed`: nothing was written; `errors` names every bad row, field and reason. Or `validation_failed` for the query.",
+        ),
     ),
 )]
 async fn import(

@@ -44,6 +44,14 @@ fn etag(m: &Meeting) -> String {
             body = Meeting,
             headers(("Location" = String), ("ETag" = String), ("Idempotent-Replayed" = String)),
         ),
+        (
+            status = 409,
+            description = "`candidate_conflict` (a candidate is in an overlapping meeting, counting the travel buffer) or `venue_conflict` (the venue hosts an overlapping meeting); the problem names the other meeting in `conflicting_meeting_id`.",
+        ),
+        (
+            status = 422,
+            description = "`validation_failed`; `outside_campaign_window`; `capacity_exceeded` (names the site and binding rule in `problems`); `in_person_not_allowed`; `idempotency_key_reused`.",
+        ),
     ),
 )]
 async fn create(
@@ -131,6 +139,19 @@ fn if_match(req: &HttpRequest) -> Result<Expected, ApiError> {
     request_body = MeetingPatch,
     responses(
         (status = 200, description = "OK", body = Meeting, headers(("ETag" = String))),
+        (
+            status = 409,
+            description = "`meeting_not_planned` (cancelled or held meetings do not change), `candidate_conflict` or `venue_conflict`.",
+        ),
+        (
+            status = 412,
+            description = "`version_conflict`: If-Match names an older version; read the meeting again.",
+        ),
+        (
+            status = 422,
+            description = "`validation_failed`, `outside_campaign_window`, `capacity_exceeded`, `in_person_not_allowed`, or `meeting_ended` (rule 15: the meeting is over; only an admin may change it, audited).",
+        ),
+        (status = 428, description = "`precondition_required`: send If-Match."),
     ),
 )]
 async fn patch(
@@ -168,6 +189,11 @@ struct CancelRequest {
     request_body = CancelRequest,
     responses(
         (status = 200, description = "OK", body = Meeting, headers(("ETag" = String))),
+        (status = 409, description = "`meeting_not_planned`: already cancelled or held."),
+        (
+            status = 422,
+            description = "`validation_failed` (reason), or `meeting_ended` (rule 15: the meeting is over, so its report is due; only an admin may cancel it, audited).",
+        ),
     ),
 )]
 async fn cancel(

@@ -153,6 +153,7 @@ async fn get(
     params(Id),
     responses(
         (status = 200, description = "The email, pending.", body = crate::db::outbox::OutboxEntry),
+        (status = 409, description = "`email_not_failed` (`status` says what it is)."),
     ),
 )]
 async fn retry(

@@ -35,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             body = crate::db::regions::Region,
             headers(("Location" = String), ("Idempotent-Replayed" = String)),
         ),
+        (status = 409, description = "`already_exists`: a region with this code already exists."),
+        (status = 422, description = "`validation_failed`, or `idempotency_key_reused`."),
     ),
 )]
 async fn create(
@@ -138,6 +140,10 @@ async fn get(
     request_body = RegionPatch,
     responses(
         (status = 200, description = "OK", body = crate::db::regions::Region),
+        (
+            status = 409,
+            description = "`already_exists`: a region with this name exists under the same parent.",
+        ),
     ),
 )]
 async fn patch(

@@ -59,6 +59,11 @@ fn base_url(req: &HttpRequest) -> String {
             body = ScheduleQueued,
             headers(("Location" = String), ("Idempotent-Replayed" = String)),
         ),
+        (status = 422, description = "`candidate_withdrawn`, or `idempotency_key_reused`."),
+        (
+            status = 429,
+            description = "`schedule_email_too_soon`: one was queued less than an hour ago; only an admin may send another now (with `Retry-After`). `rate_limited`: this token spent its request budget.",
+        ),
     ),
 )]
 async fn queue_one(
@@ -101,6 +106,10 @@ struct FanOutQuery {
             description = "Queued in the outbox.",
             body = crate::app::schedules::FanOut,
             headers(("Idempotent-Replayed" = String)),
+        ),
+        (
+            status = 422,
+            description = "`validation_failed` (no such region), or `idempotency_key_reused`.",
         ),
     ),
 )]
@@ -169,6 +178,7 @@ async fn calendar(
     params(Id),
     responses(
         (status = 201, description = "Created.", body = CalendarLink),
+        (status = 422, description = "`candidate_withdrawn`."),
     ),
 )]
 async fn calendar_link(

@@ -37,6 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             body = crate::db::venues::Venue,
             headers(("Location" = String), ("Idempotent-Replayed" = String)),
         ),
+        (
+            status = 409,
+            description = "`already_exists`: a venue with this name exists in this region.",
+        ),
+        (status = 422, description = "`validation_failed`, or `idempotency_key_reused`."),
     ),
 )]
 async fn create(
@@ -143,6 +148,10 @@ async fn get(
     request_body = VenuePatch,
     responses(
         (status = 200, description = "OK", body = crate::db::venues::Venue),
+        (
+            status = 409,
+            description = "`already_exists`: a venue with this name exists in this region.",
+        ),
     ),
 )]
 async fn patch(

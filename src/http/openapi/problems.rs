@@ -398,6 +398,21 @@ mod tests {
     }
 
     #[test]
+    fn every_error_response_says_which_problems_it_answers() {
+        let paths = DOCUMENT["paths"].as_object().expect("paths");
+        for (path, item) in paths {
+            for (method, op) in item.as_object().expect("path item") {
+                let responses = op["responses"].as_object().expect("responses");
+                for (status, response) in responses.iter().filter(|(s, _)| s.as_str() >= "400") {
+                    let has_codes = response["$ref"].is_string()
+                        || response["content"]["application/problem+json"].is_object();
+                    assert!(has_codes, "{method} {path} {status} names no problem code");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn an_error_response_lists_the_codes_of_its_status_and_a_shared_one_is_referred_to() {
         assert_eq!(by_status("createMeeting").len(), 9);
         let created = &DOCUMENT["paths"]["/api/v1/meetings"]["post"]["responses"]["409"];
