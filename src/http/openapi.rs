@@ -511,4 +511,22 @@ mod tests {
             json!(codes)
         );
     }
+
+    #[test]
+    fn the_idempotency_key_parameter_states_what_key_of_accepts() {
+        let key = &DOCUMENT["components"]["parameters"]["IdempotencyKey"]["schema"];
+        assert_eq!(
+            (&key["minLength"], &key["maxLength"]),
+            (&json!(1), &json!(255))
+        );
+        assert_eq!(key["pattern"], "^[!-~]{1,255}$");
+        let accepted = |key: &str| {
+            let req = actix_web::test::TestRequest::default()
+                .insert_header(("Idempotency-Key", key))
+                .to_http_request();
+            crate::http::idempotency::key_of(&req).is_ok()
+        };
+        assert!(accepted(&"k".repeat(255)) && accepted("!~"));
+        assert!(!accepted(&"k".repeat(256)) && !accepted("two words") && !accepted("ké"));
+    }
 }
