@@ -15,7 +15,7 @@ use actix_web::{web, HttpResponse};
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, Parameter, PathItem};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Ref, RefOr, Schema, Type};
 use utoipa::{IntoParams, Modify, OpenApi};
 
@@ -150,7 +150,9 @@ errors are `application/problem+json` with a stable `code`. Lists are paginated 
 )]
 struct ApiDoc;
 
-/// The bearer tokens of `voter-meetings token create` and `POST /tokens`.
+/// The bearer tokens of `voter-meetings token create` and `POST /tokens`, which every
+/// operation needs but those marked `security(())`: utoipa writes that `[{}]` (a token or
+/// none), the document `[]` (none).
 struct Bearer;
 
 impl Modify for Bearer {
@@ -167,6 +169,12 @@ impl Modify for Bearer {
         doc.components
             .get_or_insert_with(Default::default)
             .add_security_scheme("bearerAuth", SecurityScheme::Http(scheme));
+        for (_, _, op) in operations_mut(&mut doc.paths.paths) {
+            let open = |s: &Vec<SecurityRequirement>| s.iter().all(|r| r == &Default::default());
+            if op.security.as_ref().is_some_and(open) {
+                op.security = Some(Vec::new());
+            }
+        }
     }
 }
 
@@ -311,7 +319,7 @@ impl Modify for Shared {
 }
 
 /// Each `201` of a `POST /…/things` links to every operation on `/…/things/{id}` and below,
-/// with the created `id` as their `{id}`; an operation marked `security(())` is open (`[]`).
+/// with the created `id` as their `{id}`.
 struct Links;
 
 impl Modify for Links {
@@ -321,19 +329,12 @@ impl Modify for Links {
             let Some(id) = op.operation_id.clone() else {
                 continue;
             };
-            if let Some((_, item)) = path.split_once("/{id}").map(|(base, rest)| (rest, base)) {
+            if let Some((item, _)) = path.split_once("/{id}") {
                 let created = item.rsplit('/').next().unwrap_or_default().to_owned();
                 on_item
                     .entry(created)
                     .or_default()
                     .push((id, method.to_owned(), path.clone()));
-            }
-            if op
-                .security
-                .as_ref()
-                .is_some_and(|s| s.iter().all(|r| r == &Default::default()))
-            {
-                op.security = Some(Vec::new());
             }
         }
         for (method, path, op) in operations_mut(&mut doc.paths.paths) {
