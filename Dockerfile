@@ -19,8 +19,8 @@ RUN mkdir src \
  && rm -rf src
 
 # The crate itself. migrations/ (diesel_migrations' embed_migrations!), templates/
-# (askama), config/default.toml (the built-in defaults) and docs/openapi.json (the served
-# document) are read at compile time and end up inside the binary. The stubs'
+# (askama) and config/default.toml (the built-in defaults) are read at compile time and
+# end up inside the binary; the OpenAPI document is generated from the code. The stubs'
 # fingerprints go, so cargo cannot mistake the stub build for an up-to-date one (COPY
 # keeps the files' older mtimes).
 COPY build.rs ./
@@ -28,7 +28,6 @@ COPY src/ src/
 COPY migrations/ migrations/
 COPY templates/ templates/
 COPY config/ config/
-COPY docs/openapi.json docs/openapi.json
 RUN rm -rf target/release/.fingerprint/voter-meetings-* \
  && cargo build --release --locked
 

@@ -18,10 +18,13 @@ use crate::domain::scope::Caller;
 use crate::domain::text;
 
 /// A check-in as asked for: a site (none: the online block, or else the only site), a count.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckIn {
+    /// null or absent: the online block; for a meeting without one, its only site.
     pub site_id: Option<Uuid>,
+    /// Non-zero; negative = people leaving.
+    #[schema(minimum = -10000, maximum = 10000, default = 1)]
     pub count: Option<i32>,
 }
 
@@ -82,17 +85,27 @@ pub fn check_in(tx: &mut Tx<'_>, who: &Caller, meeting_id: Uuid, req: &CheckIn) 
 }
 
 /// An attendance report as submitted.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AttendanceReportRequest)]
 pub struct ReportRequest {
+    /// Total attendances; equals the sites plus online.
+    #[schema(minimum = 0)]
     pub attendees: i32,
     #[serde(default)]
+    #[schema(default = json!([]))]
     pub sites: Vec<SiteAttendance>,
+    #[schema(minimum = 0)]
     pub online_attendees: Option<i32>,
+    #[schema(minimum = 0, maximum = 100000)]
     pub opinions_count: Option<i32>,
     #[serde(default)]
+    #[schema(max_items = 10000, default = json!([]))]
     pub opinions: Vec<Opinion>,
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
+    /// Required to file again (a correction).
+    #[schema(max_length = 1000)]
     pub correction_reason: Option<String>,
 }
 

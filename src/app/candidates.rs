@@ -14,21 +14,28 @@ use crate::domain::text;
 use crate::email::notices;
 
 /// A candidate as asked for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCandidate {
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: String,
+    #[schema(format = Email)]
     pub email: String,
+    #[schema(default = "vi", value_type = Option<crate::domain::kinds::Locale>)]
     pub locale: Option<String>,
 }
 
 /// The fields a PATCH may change.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CandidatePatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
+    #[schema(format = Email)]
     pub email: Option<String>,
+    #[schema(value_type = Option<crate::domain::kinds::Locale>)]
     pub locale: Option<String>,
+    #[schema(value_type = Option<crate::domain::kinds::CandidateStatus>)]
     pub status: Option<String>,
 }
 

@@ -18,15 +18,17 @@ use crate::domain::text;
 use crate::domain::values::{time_zone, timestamp};
 
 /// An election as clients see it: with its computed `campaign_ends_at`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Election {
     pub id: Uuid,
     pub name: String,
     pub polling_starts_at: DateTime<Utc>,
     pub campaign_starts_at: DateTime<Utc>,
+    /// 24 hours before polling_starts_at; meetings must end by then.
     pub campaign_ends_at: DateTime<Utc>,
     pub timezone: String,
     pub report_deadline_hours: i32,
+    #[schema(value_type = MinimumMeetings)]
     pub min_meetings_per_candidate: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -60,14 +62,23 @@ impl Election {
 }
 
 /// An election as asked for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewElection {
+    #[schema(min_length = 1, max_length = 300)]
     pub name: String,
+    /// In the years 2000 to 2100.
+    #[schema(format = DateTime)]
     pub polling_starts_at: String,
+    /// Must be before campaign_ends_at (24 hours before polling_starts_at). In the years 2000 to 2100.
+    #[schema(format = DateTime)]
     pub campaign_starts_at: String,
+    /// IANA time zone.
+    #[schema(default = "Asia/Ho_Chi_Minh")]
     pub timezone: Option<String>,
+    #[schema(minimum = 1, maximum = 720, default = 24)]
     pub report_deadline_hours: Option<i32>,
+    #[schema(value_type = Option<MinimumMeetings>)]
     pub min_meetings_per_candidate: Option<serde_json::Value>,
 }
 
@@ -88,15 +99,43 @@ pub fn minimums(v: &serde_json::Value) -> std::result::Result<serde_json::Value,
     serde_json::to_value(out).map_err(|e| e.to_string())
 }
 
+/// `min_meetings_per_candidate` as the document describes it: what [`minimums`] accepts, a
+/// whole number from 0 to 1000 for any of the bodies (`tests/api/openapi.rs` holds the two
+/// together).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Minimum meetings per candidate, by body.")]
+pub struct MinimumMeetings {
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000)]
+    pub national_assembly: i32,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000)]
+    pub province_council: i32,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000)]
+    pub district_council: i32,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000)]
+    pub commune_council: i32,
+}
+
 /// The fields a PATCH may correct; any of an election's.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ElectionPatch {
+    #[schema(min_length = 1, max_length = 300)]
     pub name: Option<String>,
+    #[schema(format = DateTime)]
     pub polling_starts_at: Option<String>,
+    /// Must be before campaign_ends_at (24 hours before polling_starts_at).
+    #[schema(format = DateTime)]
     pub campaign_starts_at: Option<String>,
+    /// IANA time zone.
     pub timezone: Option<String>,
+    #[schema(minimum = 1, maximum = 720)]
     pub report_deadline_hours: Option<i32>,
+    #[schema(value_type = Option<MinimumMeetings>)]
     pub min_meetings_per_candidate: Option<serde_json::Value>,
 }
 

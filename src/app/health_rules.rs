@@ -17,48 +17,63 @@ use crate::domain::text;
 use crate::domain::values::timestamp;
 
 /// A rule's fields as sent; a PATCH sends any of them, `null` clears the optional ones.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = HealthRulePatch)]
 pub struct RuleFields {
+    /// The rule applies to venues in this region's subtree. It cannot move to another province.
     pub region_id: Option<Uuid>,
+    #[schema(format = DateTime)]
     pub effective_from: Option<String>,
     #[serde(
         default,
         deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
+    /// Exclusive end; null = until further notice.
+    #[schema(format = DateTime)]
     pub effective_until: Option<Option<String>>,
+    #[schema(value_type = Option<crate::domain::kinds::AppliesTo>)]
     pub applies_to: Option<String>,
     #[serde(
         default,
         deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
+    /// Absolute cap.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub max_attendees: Option<Option<i32>>,
     #[serde(
         default,
         deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
+    /// Percent of the venue's capacity, rounded down.
+    #[schema(minimum = 1, maximum = 100)]
     pub max_occupancy_percent: Option<Option<i32>>,
     #[serde(
         default,
         deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
+    /// Needs the venue's area_m2; rounded down.
+    #[schema(maximum = 10000, exclusive_minimum = 0)]
     pub min_area_per_person_m2: Option<Option<f64>>,
+    #[schema(value_type = Option<crate::domain::kinds::Combine>)]
     pub combine: Option<String>,
     #[serde(
         default,
         deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
+    /// E.g. the directive's number.
+    #[schema(max_length = 200)]
     pub reference: Option<Option<String>>,
     pub in_person_allowed: Option<bool>,
 }
 
 /// A rule with the meetings it now puts in breach.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RuleChange {
     pub rule: HealthRule,
     pub affected_meetings: Vec<AffectedMeeting>,
@@ -272,24 +287,34 @@ pub fn list(tx: &mut Tx<'_>, who: &Caller, mut filter: RuleFilter) -> Result<Vec
 }
 
 /// One applicable rule's limit at a venue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RuleLimit {
     pub rule: HealthRule,
+    /// The attendees this rule allows at the venue; null when it sets no number (only bans).
+    #[schema(required = true)]
     pub limit: Option<i32>,
+    /// This rule gives the effective capacity.
     pub binding: bool,
 }
 
 /// What a venue may hold over a period, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VenueCapacity {
     pub venue_id: Uuid,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    /// The venue's own capacity.
     pub capacity: i32,
+    /// The least of the capacity and every applicable rule's limit.
     pub effective_capacity: i32,
+    /// The rule that gives effective_capacity; null when the venue's own capacity does.
+    #[schema(required = true)]
     pub binding_rule_id: Option<Uuid>,
     pub in_person_allowed: bool,
+    /// A rule with in_person_allowed false, when one applies.
+    #[schema(required = true)]
     pub banning_rule_id: Option<Uuid>,
+    /// Every rule that applies over the period.
     pub rules: Vec<RuleLimit>,
 }
 

@@ -33,67 +33,94 @@ const MAX_SITES: usize = 200;
 /// A meeting lasts at most this long.
 const MAX_LENGTH: TimeDelta = TimeDelta::hours(24);
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChairIn {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(max_length = 200)]
     pub role: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteIn {
     pub venue_id: Uuid,
+    #[schema(minimum = 0, maximum = 100000)]
     pub expected_attendees: i32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OnlineIn {
+    #[schema(max_length = 100)]
     pub platform: Option<String>,
+    /// An http(s) URL.
+    #[schema(format = Uri)]
     pub join_url: Option<String>,
+    #[schema(minimum = 1, maximum = 1000000)]
     pub max_participants: i32,
+    /// At most max_participants.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub expected_attendees: i32,
 }
 
 /// A meeting as asked for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMeeting {
     pub election_id: Uuid,
+    /// Several units make a joint meeting, counted once.
+    #[schema(min_items = 1, max_items = 10)]
     pub electoral_unit_ids: Vec<Uuid>,
+    #[schema(value_type = crate::domain::kinds::Format)]
     pub format: String,
+    #[schema(min_length = 1, max_length = 300, default = "Hội nghị tiếp xúc cử tri")]
     pub title: Option<String>,
     pub chair: Option<ChairIn>,
+    #[schema(format = DateTime)]
     pub starts_at: String,
+    /// After starts_at, at most 24 hours later, inside the campaign window.
+    #[schema(format = DateTime)]
     pub ends_at: String,
+    /// Default: every active candidate of the units. Each must belong to one of them.
     pub candidate_ids: Option<Vec<Uuid>>,
     #[serde(default)]
+    /// in_person: exactly one; online: zero or more connection points.
+    #[schema(max_items = 200, default = json!([]))]
     pub sites: Vec<SiteIn>,
+    /// Required for online meetings; absent for in_person.
     pub online: Option<OnlineIn>,
 }
 
 /// The fields a PATCH may change; `chair` and `online` may be cleared with `null`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeetingPatch {
+    #[schema(min_length = 1, max_length = 300)]
     pub title: Option<String>,
     #[serde(
         default,
         deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
+    /// null removes the chair.
     pub chair: Option<Option<ChairIn>>,
+    #[schema(format = DateTime)]
     pub starts_at: Option<String>,
+    #[schema(format = DateTime)]
     pub ends_at: Option<String>,
+    #[schema(value_type = Option<crate::domain::kinds::Format>)]
     pub format: Option<String>,
     pub candidate_ids: Option<Vec<Uuid>>,
+    #[schema(max_items = 200)]
     pub sites: Option<Vec<SiteIn>>,
     #[serde(
         default,
         deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
+    /// null removes the online block.
     pub online: Option<Option<OnlineIn>>,
 }
 
@@ -313,15 +340,18 @@ impl MeetingPatch {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Chair {
     pub name: String,
+    #[schema(required = true)]
     pub role: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Online {
+    #[schema(required = true)]
     pub platform: Option<String>,
+    #[schema(required = true)]
     pub join_url: Option<String>,
     pub max_participants: i32,
     pub expected_attendees: i32,
@@ -330,26 +360,35 @@ pub struct Online {
 }
 
 /// A meeting as clients see it (SPEC §4).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Meeting {
     pub id: Uuid,
     pub election_id: Uuid,
     pub province_id: Uuid,
+    /// The region of the venue (in person) or of the electoral unit (online).
+    #[schema(required = true)]
     pub region_id: Option<Uuid>,
     pub electoral_unit_ids: Vec<Uuid>,
     pub format: Format,
     pub title: String,
+    #[schema(required = true)]
     pub chair: Option<Chair>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub status: MeetingStatus,
+    #[schema(required = true)]
     pub cancel_reason: Option<String>,
     pub candidate_ids: Vec<Uuid>,
     pub sites: Vec<SiteRow>,
+    #[schema(required = true)]
     pub online: Option<Online>,
+    /// Sum of the sites' effective capacities plus the online max_participants.
     pub capacity: i32,
+    /// A rule change made this meeting break rule 4 or 5.
     pub needs_attention: bool,
+    #[schema(value_type = Vec<crate::domain::reevaluation::Attention>)]
     pub attention: serde_json::Value,
+    /// Also the ETag: send it back as If-Match to PATCH.
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -12,32 +12,42 @@ use crate::domain::scope::Caller;
 use crate::domain::text;
 
 /// A region as asked for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRegion {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(value_type = crate::domain::kinds::Level)]
     pub level: String,
+    /// Required for districts (a province) and communes (a district); absent for provinces.
     pub parent_id: Option<Uuid>,
+    #[schema(max_length = 32)]
     pub code: Option<String>,
+    /// The organizing committee's address; receives notices about meetings in this subtree.
+    #[schema(format = Email)]
     pub contact_email: Option<String>,
 }
 
 /// The fields a PATCH may correct; `code` and `contact_email` may be cleared with `null`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegionPatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(
         default,
         deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(max_length = 32)]
     pub code: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
+    /// The organizing committee's address; receives notices about meetings in this subtree.
+    #[schema(format = Email)]
     pub contact_email: Option<Option<String>>,
 }
 

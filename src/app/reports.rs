@@ -27,13 +27,16 @@ fn report_region(tx: &mut Tx<'_>, who: &Caller, asked: Option<Uuid>) -> Result<O
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AttendanceRollup)]
 pub struct AttendanceReport {
     pub election_id: Uuid,
+    #[schema(required = true)]
     pub region_id: Option<Uuid>,
     pub group_by: GroupBy,
     pub rows: Vec<Row>,
     pub totals: Figures,
+    /// A joint meeting counts once under each body.
     pub by_body: Vec<Row>,
 }
 
@@ -70,31 +73,38 @@ pub fn overdue(
     Ok((election, db::overdue(tx, election_id, region_id, now)?))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CandidateFairness {
     #[serde(flatten)]
     pub meetings: CandidateMeetings,
+    /// The election's minimum for the body.
+    #[schema(required = true)]
     pub minimum: Option<i64>,
     pub below_minimum: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UnitFairness {
     pub electoral_unit_id: Uuid,
     pub electoral_unit: String,
     pub body: Body,
     pub candidates: usize,
+    #[schema(required = true)]
     pub minimum: Option<i64>,
     pub most_meetings: i64,
     pub least_meetings: i64,
+    /// most_meetings - least_meetings
     pub spread: i64,
+    /// Candidates below the minimum.
     pub below_minimum: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = FairnessReport)]
 pub struct Fairness {
     pub candidates: Vec<CandidateFairness>,
     pub units: Vec<UnitFairness>,
+    /// Candidates below their body's minimum.
     pub below_minimum: usize,
 }
 

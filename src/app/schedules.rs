@@ -97,18 +97,23 @@ pub fn queue_one(tx: &mut Tx<'_>, who: &Caller, candidate_id: Uuid, base: &str) 
 }
 
 /// What a fan-out did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = SchedulesQueued)]
 pub struct FanOut {
     pub fan_out_id: Uuid,
     /// Emails queued by this request.
+    /// Emails this request queued.
     pub queued: usize,
     /// Emails of this fan-out not delivered yet.
+    /// Emails of the fan-out not delivered yet.
     pub pending: i64,
     /// Candidates left out: their schedule email is pending, or (for non-admins) was queued
     /// within the hour.
+    /// Candidates left out: a schedule email pending, or (for non-admins) queued within the hour.
     pub skipped: usize,
     /// An earlier fan-out for this election and region still had emails pending: nothing was
     /// queued, and `fan_out_id` and `pending` are that one's.
+    /// An earlier fan-out for this election and region still had emails pending: nothing was queued; `fan_out_id` and `pending` are that one's.
     pub already_running: bool,
 }
 

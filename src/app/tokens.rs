@@ -14,20 +14,26 @@ use crate::domain::scope::Caller;
 use crate::domain::text;
 
 /// A token as asked for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(value_type = crate::domain::kinds::Role)]
     pub role: String,
+    /// Required for organizers; forbidden for admins; optional for observers (null = the whole country).
     pub region_id: Option<Uuid>,
 }
 
 /// A new token and its secret, shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CreatedToken)]
 pub struct IssuedToken {
     #[serde(flatten)]
     pub record: Token,
     /// The secret to send as `Authorization: Bearer <token>`.
+    /// The bearer token, `vm_` + 64 hex digits. Shown only here, once.
+    #[schema(pattern = r"^vm_[0-9a-f]{64}$")]
     pub token: String,
 }
 

@@ -13,20 +13,30 @@ use crate::domain::scope::Caller;
 use crate::domain::text;
 
 /// An electoral unit as asked for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewElectoralUnit)]
 pub struct NewUnit {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(value_type = crate::domain::kinds::Body)]
     pub body: String,
+    /// national_assembly and province_council units: any region; district_council: a district or commune; commune_council: a commune.
     pub region_id: Uuid,
+    /// 1 to the body's legal maximum of deputies per unit.
+    #[schema(minimum = 1)]
     pub seats: i32,
 }
 
 /// The fields a PATCH may correct.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ElectoralUnitPatch)]
 pub struct UnitPatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    /// 1 to the body's legal maximum of deputies per unit.
+    #[schema(minimum = 1)]
     pub seats: Option<i32>,
 }
 

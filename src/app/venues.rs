@@ -14,30 +14,43 @@ use crate::domain::scope::Caller;
 use crate::domain::text;
 
 /// A venue as asked for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewVenue {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub region_id: Uuid,
+    #[schema(min_length = 1, max_length = 500)]
     pub address: String,
+    /// Normal seated capacity.
+    #[schema(minimum = 1, maximum = 100000)]
     pub capacity: i32,
+    /// Needed by rules with min_area_per_person_m2.
+    #[schema(minimum = 0.01, maximum = 1000000)]
     pub area_m2: Option<f64>,
+    #[schema(value_type = crate::domain::kinds::Setting)]
     pub setting: String,
 }
 
 /// The fields a PATCH may change; `area_m2: null` clears the area.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VenuePatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(min_length = 1, max_length = 500)]
     pub address: Option<String>,
+    #[schema(minimum = 1, maximum = 100000)]
     pub capacity: Option<i32>,
     #[serde(
         default,
         deserialize_with = "super::nullable",
         skip_serializing_if = "Option::is_none"
     )]
+    /// null clears it.
+    #[schema(minimum = 0.01, maximum = 1000000)]
     pub area_m2: Option<Option<f64>>,
+    #[schema(value_type = Option<crate::domain::kinds::Setting>)]
     pub setting: Option<String>,
 }
 

@@ -33,8 +33,9 @@ pub struct SiteAssessment {
 }
 
 /// Why a meeting cannot go ahead as planned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "code", rename_all = "snake_case")]
+#[schema(as = SchedulingProblem)]
 pub enum Problem {
     /// Rule 5: an in-person meeting where a rule bans gatherings.
     InPersonNotAllowed { venue_id: Uuid, rule_id: Uuid },
@@ -43,6 +44,7 @@ pub enum Problem {
         venue_id: Uuid,
         expected_attendees: i32,
         effective_capacity: i32,
+        #[schema(required = true)]
         binding_rule_id: Option<Uuid>,
     },
     /// Rule 4: the online block expects more than its platform admits.

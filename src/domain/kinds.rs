@@ -30,7 +30,7 @@ macro_rules! stored_enum {
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             Serialize, Deserialize, EnumIter, EnumString, IntoStaticStr,
-            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow, utoipa::ToSchema,
         )]
         #[serde(rename_all = "snake_case")]
         #[strum(serialize_all = "snake_case")]

@@ -5,8 +5,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use strum::{EnumIter, IntoEnumIterator, IntoStaticStr};
 
-/// Every problem code the service answers with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, IntoStaticStr, Serialize)]
+/// Every problem code the service answers with: stable, snake_case, named in SPEC; clients
+/// branch on it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, IntoStaticStr, Serialize, utoipa::ToSchema,
+)]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Code {
@@ -150,8 +153,9 @@ impl Code {
 }
 
 /// One invalid field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
+    #[schema(examples("ends_at", "sites[0].expected_attendees"))]
     pub field: String,
     pub message: String,
 }

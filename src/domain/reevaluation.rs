@@ -49,6 +49,26 @@ pub struct Verdict {
     pub problems: Vec<Value>,
 }
 
+/// One entry of a meeting's `attention` and of a rule change's `affected_meetings[].problems`,
+/// as the OpenAPI document describes what [`described`], [`no_active_candidate`] and
+/// [`outside_window`] write (`tests/api/openapi.rs` checks real answers against it).
+#[derive(utoipa::ToSchema)]
+pub struct Attention {
+    /// `capacity_exceeded`, `in_person_not_allowed`, `outside_campaign_window` or
+    /// `no_active_candidate`.
+    #[schema(examples("capacity_exceeded"))]
+    pub code: String,
+    pub detail: String,
+    /// The rule 4 or 5 problem in full.
+    #[schema(required = false, nullable = false)]
+    pub problem: Option<crate::domain::assessment::Problem>,
+    /// With `outside_campaign_window`: the election's window now.
+    #[schema(required = false, nullable = false)]
+    pub campaign_starts_at: Option<DateTime<Utc>>,
+    #[schema(required = false, nullable = false)]
+    pub campaign_ends_at: Option<DateTime<Utc>>,
+}
+
 /// Each problem as `attention` and `affected_meetings` describe it.
 pub fn described(problems: &[Problem]) -> Vec<Value> {
     problems
@@ -107,12 +127,13 @@ pub fn decide(stored: &Stored, fresh: &Assessment, extra_problems: Vec<Value>) -
 }
 
 /// A meeting that the rules in force would not allow as planned, as `affected_meetings` lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AffectedMeeting {
     pub id: Uuid,
     pub title: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    #[schema(value_type = Vec<Attention>)]
     pub problems: Vec<Value>,
 }
 

@@ -2,9 +2,11 @@
 use super::query::Query;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::auth::Admin;
+use super::openapi::inputs::Paging;
 use super::pagination::PageRequest;
 use super::problem::ApiError;
 use crate::app::{audit, Ctx};
@@ -15,15 +17,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/audit").get(list));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     entity_id: Option<Uuid>,
+    #[param(example = "meeting")]
     entity_type: Option<String>,
+    #[param(ignore)]
     limit: Option<i64>,
+    #[param(ignore)]
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    operation_id = "listAudit",
+    tag = "audit",
+    summary = "Audit entries, oldest first (admin)",
+    params(AuditQuery, Paging),
+    responses(
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::audit::AuditEntry>,
+        ),
+    ),
+)]
 async fn list(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,

@@ -31,6 +31,28 @@ fn matches(req: &HttpRequest, tag: &str) -> bool {
         .any(|t| t == "*" || t == tag)
 }
 
+#[utoipa::path(
+    get,
+    path = "/calendars/{secret}.ics",
+    operation_id = "subscribedCalendar",
+    tag = "email",
+    summary = "A candidate's calendar for calendar apps; the secret is the credential (no token)",
+    params(
+        ("secret" = String, Path, description = "The calendar link's secret."),
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The ETag of the calendar the app holds."),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "RFC 5545 (METHOD:PUBLISH, REFRESH-INTERVAL and X-PUBLISHED-TTL one hour): past, upcoming and cancelled meetings.",
+            content_type = "text/calendar",
+            body = String,
+            headers(("ETag" = String)),
+        ),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+    ),
+    security(()),
+)]
 async fn feed(
     ctx: web::Data<Ctx>,
     req: HttpRequest,

@@ -2,10 +2,12 @@
 use super::query::Query;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::auth::{Admin, Caller};
 use super::idempotency::{run_once, Answer};
+use super::openapi::inputs::{Id, IdempotencyKey, Paging};
 use super::pagination::PageRequest;
 use super::problem::ApiError;
 use crate::app::candidates::{self, CandidatePatch, NewCandidate};
@@ -46,6 +48,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections",
+    operation_id = "createElection",
+    tag = "elections",
+    summary = "Create an election (admin)",
+    params(IdempotencyKey),
+    request_body = NewElection,
+    responses(
+        (
+            status = 201,
+            description = "Created",
+            body = crate::app::elections::Election,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
+        (
+            status = 422,
+            description = "`validation_failed` (e.g. unknown time zone, campaign starting after it ends), or `idempotency_key_reused`.",
+        ),
+    ),
+)]
 async fn create_election(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
@@ -71,6 +94,21 @@ struct PageQuery {
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections",
+    operation_id = "listElections",
+    tag = "elections",
+    summary = "List elections",
+    params(Paging),
+    responses(
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::app::elections::Election>,
+        ),
+    ),
+)]
 async fn list_elections(
     _who: Caller,
     ctx: web::Data<Ctx>,
@@ -81,6 +119,17 @@ async fn list_elections(
     page.by_id(&ctx, elections::list, |r| r.id).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}",
+    operation_id = "getElection",
+    tag = "elections",
+    summary = "Read an election",
+    params(Id),
+    responses(
+        (status = 200, description = "OK", body = crate::app::elections::Election),
+    ),
+)]
 async fn get_election(
     _who: Caller,
     ctx: web::Data<Ctx>,
@@ -91,6 +140,31 @@ async fn get_election(
     Ok(HttpResponse::Ok().json(election))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{id}/electoral-units",
+    operation_id = "createElectoralUnit",
+    tag = "elections",
+    summary = "Create an electoral unit of the election",
+    params(Id, IdempotencyKey),
+    request_body = NewUnit,
+    responses(
+        (
+            status = 201,
+            description = "Created",
+            body = crate::db::units::ElectoralUnit,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
+        (
+            status = 409,
+            description = "`already_exists`: a unit with this name exists in this region and body.",
+        ),
+        (
+            status = 422,
+            description = "`validation_failed` (region of the wrong level for the body, seats out of range), or `idempotency_key_reused`.",
+        ),
+    ),
+)]
 async fn create_unit(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
@@ -108,14 +182,33 @@ async fn create_unit(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct UnitQuery {
+    /// Units of this region's subtree.
     region_id: Option<Uuid>,
+    #[param(ignore)]
     limit: Option<i64>,
+    #[param(ignore)]
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}/electoral-units",
+    operation_id = "listElectoralUnits",
+    tag = "elections",
+    summary = "List the election's electoral units in the caller's subtree",
+    params(Id, UnitQuery, Paging),
+    responses(
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::units::ElectoralUnit>,
+        ),
+    ),
+)]
 async fn list_units(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -134,6 +227,17 @@ async fn list_units(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/electoral-units/{id}",
+    operation_id = "getElectoralUnit",
+    tag = "elections",
+    summary = "Read an electoral unit",
+    params(Id),
+    responses(
+        (status = 200, description = "OK", body = crate::db::units::ElectoralUnit),
+    ),
+)]
 async fn get_unit(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -144,6 +248,28 @@ async fn get_unit(
     Ok(HttpResponse::Ok().json(unit))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/electoral-units/{id}/candidates",
+    operation_id = "createCandidate",
+    tag = "elections",
+    summary = "Add a candidate to the unit",
+    params(Id, IdempotencyKey),
+    request_body = NewCandidate,
+    responses(
+        (
+            status = 201,
+            description = "Created",
+            body = crate::db::candidates::Candidate,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
+        (
+            status = 409,
+            description = "`already_exists`: a candidate with this email exists in this unit.",
+        ),
+        (status = 422, description = "`validation_failed`, or `idempotency_key_reused`."),
+    ),
+)]
 async fn create_candidate(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
@@ -164,6 +290,21 @@ async fn create_candidate(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/electoral-units/{id}/candidates",
+    operation_id = "listCandidates",
+    tag = "elections",
+    summary = "List the unit's candidates",
+    params(Id, Paging),
+    responses(
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::candidates::Candidate>,
+        ),
+    ),
+)]
 async fn list_candidates(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -181,6 +322,17 @@ async fn list_candidates(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/candidates/{id}",
+    operation_id = "getCandidate",
+    tag = "elections",
+    summary = "Read a candidate",
+    params(Id),
+    responses(
+        (status = 200, description = "OK", body = crate::db::candidates::Candidate),
+    ),
+)]
 async fn get_candidate(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -191,6 +343,23 @@ async fn get_candidate(
     Ok(HttpResponse::Ok().json(candidate))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/candidates/{id}",
+    operation_id = "updateCandidate",
+    tag = "elections",
+    summary = "Edit a candidate; `status: withdrawn` withdraws them",
+    description = "Withdrawing a candidate (`status: withdrawn`) takes them off every future planned meeting; the meetings stay, with the other candidates.",
+    params(Id),
+    request_body = CandidatePatch,
+    responses(
+        (status = 200, description = "OK", body = crate::db::candidates::Candidate),
+        (
+            status = 409,
+            description = "`already_exists`: another candidate of the unit has this email.",
+        ),
+    ),
+)]
 async fn patch_candidate(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
@@ -205,6 +374,18 @@ async fn patch_candidate(
     Ok(HttpResponse::Ok().json(candidate))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/elections/{id}",
+    operation_id = "updateElection",
+    tag = "elections",
+    summary = "Correct an election (admin)",
+    params(Id),
+    request_body = ElectionPatch,
+    responses(
+        (status = 200, description = "OK", body = crate::app::elections::Election),
+    ),
+)]
 async fn patch_election(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
@@ -219,6 +400,22 @@ async fn patch_election(
     Ok(HttpResponse::Ok().json(election))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/electoral-units/{id}",
+    operation_id = "updateElectoralUnit",
+    tag = "elections",
+    summary = "Correct an electoral unit (admin)",
+    params(Id),
+    request_body = UnitPatch,
+    responses(
+        (status = 200, description = "OK", body = crate::db::units::ElectoralUnit),
+        (
+            status = 409,
+            description = "`already_exists`: a unit with this name exists in the election.",
+        ),
+    ),
+)]
 async fn patch_unit(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,

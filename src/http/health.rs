@@ -9,7 +9,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 use diesel::RunQueryDsl;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::problem::ApiError;
 use crate::app::Ctx;
@@ -64,12 +65,70 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/readyz").get(readyz));
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "health",
+    summary = "Liveness",
+    responses(
+        (status = 200, description = "OK", body = Alive),
+    ),
+    security(()),
+)]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Alive { status: Fine::Ok })
+}
+
+/// A part that works.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Fine {
+    Ok,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = Health)]
+struct Alive {
+    #[schema(inline)]
+    status: Fine,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Up {
+    Ready,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Worker {
+    /// How often the outbox worker was restarted since the service started.
+    restarts: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Ready {
+    #[schema(inline)]
+    status: Up,
+    #[schema(inline)]
+    database: Fine,
+    #[schema(inline)]
+    outbox_worker: Worker,
 }
 
 /// A worker that stopped means mail silently piling up (rule 12): not ready until it is
 /// running again.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "health",
+    summary = "Readiness: the database answers",
+    responses(
+        (status = 200, description = "OK", body = Ready),
+    ),
+    security(()),
+)]
 async fn readyz(
     ctx: web::Data<Ctx>,
     ready: web::Data<Readiness>,
@@ -89,11 +148,13 @@ async fn readyz(
         Ok(())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "status": "ready",
-        "database": "ok",
-        "outbox_worker": {"restarts": worker.restarts()},
-    })))
+    Ok(HttpResponse::Ok().json(Ready {
+        status: Up::Ready,
+        database: Fine::Ok,
+        outbox_worker: Worker {
+            restarts: worker.restarts(),
+        },
+    }))
 }
 
 #[cfg(test)]

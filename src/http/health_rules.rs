@@ -3,10 +3,12 @@
 use super::query::{self, Query};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
 use super::idempotency::{run_once, Answer};
+use super::openapi::inputs::{Id, IdempotencyKey, Paging};
 use super::pagination::PageRequest;
 use super::problem::ApiError;
 use crate::app::health_rules::{self, RuleFields};
@@ -19,6 +21,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/health-rules/{id}").get(get).patch(patch));
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/health-rules",
+    operation_id = "createHealthRule",
+    tag = "health-rules",
+    summary = "Create a public-health gathering rule",
+    params(IdempotencyKey),
+    request_body = super::openapi::rows::NewHealthRule,
+    responses(
+        (
+            status = 201,
+            description = "Created; every future planned meeting the rule now breaks is listed, flagged and its organizers emailed.",
+            body = crate::app::health_rules::RuleChange,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
+        (status = 422, description = "`validation_failed`, or `idempotency_key_reused`."),
+    ),
+)]
 async fn create(
     Writer(who): Writer,
     ctx: web::Data<Ctx>,
@@ -35,6 +55,18 @@ async fn create(
     .await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/health-rules/{id}",
+    operation_id = "updateHealthRule",
+    tag = "health-rules",
+    summary = "Change a rule; its meetings are re-evaluated",
+    params(Id),
+    request_body = RuleFields,
+    responses(
+        (status = 200, description = "OK", body = crate::app::health_rules::RuleChange),
+    ),
+)]
 async fn patch(
     Writer(who): Writer,
     ctx: web::Data<Ctx>,
@@ -49,6 +81,17 @@ async fn patch(
     Ok(HttpResponse::Ok().json(change))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/health-rules/{id}",
+    operation_id = "getHealthRule",
+    tag = "health-rules",
+    summary = "Read a rule",
+    params(Id),
+    responses(
+        (status = 200, description = "OK", body = crate::db::health_rules::HealthRule),
+    ),
+)]
 async fn get(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -59,15 +102,36 @@ async fn get(
     Ok(HttpResponse::Ok().json(rule))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Rules set on this region or a region below it.
     region_id: Option<Uuid>,
+    /// Rules in force at this instant.
+    #[param(format = DateTime)]
     active_at: Option<String>,
+    #[param(ignore)]
     limit: Option<i64>,
+    #[param(ignore)]
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/health-rules",
+    operation_id = "listHealthRules",
+    tag = "health-rules",
+    summary = "List rules",
+    params(ListQuery, Paging),
+    responses(
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::health_rules::HealthRule>,
+        ),
+    ),
+)]
 async fn list(
     who: Caller,
     ctx: web::Data<Ctx>,

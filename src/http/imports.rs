@@ -5,10 +5,12 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::auth::Writer;
 use super::idempotency::{run_once, Answer};
+use super::openapi::inputs::IdempotencyKey;
 use super::problem::ApiError;
 use crate::app::imports::{self, table::Format, ImportRequest, Kind};
 use crate::app::Ctx;
@@ -26,13 +28,51 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ImportQuery {
+    /// Check every row without writing.
     dry_run: Option<bool>,
+    /// The election of the candidates' units and the meetings.
     election_id: Option<Uuid>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/imports/{kind}",
+    operation_id = "importRows",
+    tag = "imports",
+    summary = "Import regions, venues, candidates or meetings from CSV or XLSX, all rows or none",
+    description = "The body is the file: `text/csv` (UTF-8, with or without BOM, comma or semicolon) or an XLSX spreadsheet, at most 16 MiB and 20,000 rows. Columns by header name in Vietnamese or English; references by name or id. Each row goes through the same rules as the single POST, in one transaction.",
+    params(
+        ("kind" = Kind, Path, description = "What the rows are."),
+        ImportQuery,
+        IdempotencyKey,
+    ),
+    request_body(
+        description = "The file.",
+        content(
+            (String = "text/csv"),
+            (super::openapi::inputs::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "Every row created (or, with dry_run, every row would be)",
+            body = crate::app::imports::ImportOutcome,
+        ),
+        (
+            status = 409,
+            description = "`already_exists`: a row names something that exists already.",
+        ),
+        (
+            status = 422,
+            description = "`import_failed`: nothing was written; `errors` names every bad row, field and reason. Or `validation_failed` for the query.",
+        ),
+    ),
+)]
 async fn import(
     Writer(who): Writer,
     ctx: web::Data<Ctx>,

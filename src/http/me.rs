@@ -1,14 +1,17 @@
 //! `GET /me` (the calling token) and `/tokens` (admin: create, list, revoke).
 use super::query::Query;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::auth::{Admin, Caller};
+use super::openapi::inputs::{Id, Paging};
 use super::pagination::PageRequest;
 use super::problem::ApiError;
 use crate::app::tokens::{self, NewToken};
 use crate::app::Ctx;
+use crate::domain::kinds::Role;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/me").get(me))
@@ -16,16 +19,52 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/tokens/{id}").delete(revoke_token));
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    operation_id = "getMe",
+    tag = "tokens",
+    summary = "The calling token: role and region",
+    responses(
+        (status = 200, description = "OK", body = Me),
+    ),
+)]
 async fn me(who: Caller) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "id": who.id,
-        "name": who.name,
-        "role": who.role,
-        "region_id": who.region_id,
-    }))
+    HttpResponse::Ok().json(Me {
+        id: who.id,
+        name: who.name.clone(),
+        role: who.role,
+        region_id: who.region_id,
+    })
+}
+
+/// The calling token.
+#[derive(Serialize, ToSchema)]
+struct Me {
+    id: Uuid,
+    name: String,
+    role: Role,
+    #[schema(required = true)]
+    region_id: Option<Uuid>,
 }
 
 /// Not idempotent on purpose: a replay would have to store the plaintext token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    operation_id = "createToken",
+    tag = "tokens",
+    summary = "Create an API token (admin)",
+    description = "Not idempotent: a replay would have to store the plaintext token.",
+    request_body = NewToken,
+    responses(
+        (
+            status = 201,
+            description = "Created. The token is shown only in this answer.",
+            body = crate::app::tokens::IssuedToken,
+        ),
+    ),
+)]
 async fn create_token(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
@@ -45,6 +84,21 @@ struct PageQuery {
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    operation_id = "listTokens",
+    tag = "tokens",
+    summary = "List API tokens (admin)",
+    params(Paging),
+    responses(
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::tokens::Token>,
+        ),
+    ),
+)]
 async fn list_tokens(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
@@ -59,6 +113,20 @@ async fn list_tokens(
     Ok(HttpResponse::Ok().json(page.page(rows, |t| t.id.to_string())))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    operation_id = "revokeToken",
+    tag = "tokens",
+    summary = "Revoke an API token (admin, audited)",
+    params(Id),
+    responses(
+        (
+            status = 204,
+            description = "Revoked (or already revoked): every instance refuses it within 5 seconds.",
+        ),
+    ),
+)]
 async fn revoke_token(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,

@@ -4,10 +4,12 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
 use super::idempotency::{run_once, Answer};
+use super::openapi::inputs::{Id, IdempotencyKey, IfMatch, Paging};
 use super::pagination::PageRequest;
 use super::problem::ApiError;
 use crate::app::meetings::{self, Expected, Meeting, MeetingPatch, NewMeeting};
@@ -27,6 +29,31 @@ fn etag(m: &Meeting) -> String {
     format!("\"{}\"", m.version)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/meetings",
+    operation_id = "createMeeting",
+    tag = "meetings",
+    summary = "Plan a meeting (every rule of SPEC §3 is checked)",
+    params(IdempotencyKey),
+    request_body = NewMeeting,
+    responses(
+        (
+            status = 201,
+            description = "Created",
+            body = Meeting,
+            headers(("Location" = String), ("ETag" = String), ("Idempotent-Replayed" = String)),
+        ),
+        (
+            status = 409,
+            description = "`candidate_conflict` (a candidate is in an overlapping meeting, counting the travel buffer) or `venue_conflict` (the venue hosts an overlapping meeting); the problem names the other meeting in `conflicting_meeting_id`.",
+        ),
+        (
+            status = 422,
+            description = "`validation_failed`; `outside_campaign_window`; `capacity_exceeded` (names the site and binding rule in `problems`); `in_person_not_allowed`; `idempotency_key_reused`.",
+        ),
+    ),
+)]
 async fn create(
     Writer(who): Writer,
     ctx: web::Data<Ctx>,
@@ -43,6 +70,17 @@ async fn create(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/meetings/{id}",
+    operation_id = "getMeeting",
+    tag = "meetings",
+    summary = "Read a meeting",
+    params(Id),
+    responses(
+        (status = 200, description = "OK", body = Meeting, headers(("ETag" = String))),
+    ),
+)]
 async fn get(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -91,6 +129,31 @@ fn if_match(req: &HttpRequest) -> Result<Expected, ApiError> {
     })
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/meetings/{id}",
+    operation_id = "updateMeeting",
+    tag = "meetings",
+    summary = "Reschedule or edit a planned meeting",
+    params(Id, IfMatch),
+    request_body = MeetingPatch,
+    responses(
+        (status = 200, description = "OK", body = Meeting, headers(("ETag" = String))),
+        (
+            status = 409,
+            description = "`meeting_not_planned` (cancelled or held meetings do not change), `candidate_conflict` or `venue_conflict`.",
+        ),
+        (
+            status = 412,
+            description = "`version_conflict`: If-Match names an older version; read the meeting again.",
+        ),
+        (
+            status = 422,
+            description = "`validation_failed`, `outside_campaign_window`, `capacity_exceeded`, `in_person_not_allowed`, or `meeting_ended` (rule 15: the meeting is over; only an admin may change it, audited).",
+        ),
+        (status = 428, description = "`precondition_required`: send If-Match."),
+    ),
+)]
 async fn patch(
     Writer(who): Writer,
     ctx: web::Data<Ctx>,
@@ -109,12 +172,30 @@ async fn patch(
         .json(meeting))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CancelRequest {
+    #[schema(min_length = 1, max_length = 1000)]
     reason: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/meetings/{id}/cancel",
+    operation_id = "cancelMeeting",
+    tag = "meetings",
+    summary = "Cancel a planned meeting; its candidates are emailed",
+    params(Id),
+    request_body = CancelRequest,
+    responses(
+        (status = 200, description = "OK", body = Meeting, headers(("ETag" = String))),
+        (status = 409, description = "`meeting_not_planned`: already cancelled or held."),
+        (
+            status = 422,
+            description = "`validation_failed` (reason), or `meeting_ended` (rule 15: the meeting is over, so its report is due; only an admin may cancel it, audited).",
+        ),
+    ),
+)]
 async fn cancel(
     Writer(who): Writer,
     ctx: web::Data<Ctx>,
@@ -131,21 +212,35 @@ async fn cancel(
         .json(meeting))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     election_id: Option<Uuid>,
     electoral_unit_id: Option<Uuid>,
+    /// Meetings in this region's subtree.
     region_id: Option<Uuid>,
     candidate_id: Option<Uuid>,
+    #[param(value_type = Option<MeetingStatus>)]
     status: Option<String>,
+    #[param(value_type = Option<Format>)]
     format: Option<String>,
+    /// Meetings ending after this instant.
+    #[param(format = DateTime)]
     from: Option<String>,
+    /// Meetings starting before this instant.
+    #[param(format = DateTime)]
     to: Option<String>,
     needs_attention: Option<bool>,
+    /// Meetings changed at or after this instant.
+    #[param(format = DateTime)]
     updated_since: Option<String>,
+    /// Words to find in the title, venues and candidates, ignoring case and diacritics.
+    #[param(max_length = 200)]
     q: Option<String>,
+    #[param(ignore)]
     limit: Option<i64>,
+    #[param(ignore)]
     cursor: Option<String>,
 }
 
@@ -164,6 +259,17 @@ fn parse_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), Problem> {
     Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/meetings",
+    operation_id = "listMeetings",
+    tag = "meetings",
+    summary = "List meetings in the caller's subtree, by start time",
+    params(ListQuery, Paging),
+    responses(
+        (status = 200, description = "OK", body = super::pagination::Page<Meeting>),
+    ),
+)]
 async fn list(
     who: Caller,
     ctx: web::Data<Ctx>,

@@ -157,6 +157,22 @@ pub fn count_check_in(outcome: Result<(), &app::Error>) {
     counter!(CHECKINS, "outcome" => label).increment(1);
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "health",
+    summary = "Prometheus metrics",
+    description = "Needs an admin or observer token (Prometheus sends it with `authorization: {credentials: ...}`); organizers get 403.",
+    responses(
+        (
+            status = 200,
+            description = "Prometheus text exposition: `http_requests_total{method,route,status}`, `http_request_duration_seconds{method,route}` (histogram), `db_pool_connections`, `db_pool_idle_connections`, `db_pool_max_connections`, `outbox_emails{status}`, `checkins_total{outcome}`.",
+            content_type = "text/plain; version=0.0.4",
+            body = String,
+        ),
+    ),
+)]
 async fn scrape(who: Caller, ctx: web::Data<Ctx>) -> Result<HttpResponse, ApiError> {
     if who.role == Role::Organizer || (who.role == Role::Observer && who.region_id.is_some()) {
         return Err(Problem::forbidden(

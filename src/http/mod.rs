@@ -15,7 +15,7 @@ pub mod logging;
 mod me;
 mod meetings;
 pub mod metrics;
-mod openapi;
+pub mod openapi;
 mod outbox;
 pub mod pagination;
 pub mod problem;

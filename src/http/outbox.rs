@@ -3,9 +3,11 @@
 use super::query::Query;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Admin;
+use super::openapi::inputs::{Id, Paging};
 use super::pagination::PageRequest;
 use super::problem::ApiError;
 use crate::app::{outbox, Ctx};
@@ -20,18 +22,58 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/outbox/{id}/retry").post(retry));
 }
 
-#[derive(Debug, Deserialize)]
+/// The order of a page of emails.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    ToSchema,
+    strum::EnumIter,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "snake_case")]
+#[schema(rename_all = "snake_case")]
+pub(super) enum Order {
+    Oldest,
+    Newest,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct OutboxQuery {
+    #[param(value_type = Option<crate::domain::kinds::OutboxStatus>)]
     status: Option<String>,
     candidate_id: Option<Uuid>,
+    #[param(format = Email)]
     recipient: Option<String>,
     /// `newest` (newest first) or `oldest` (the default).
+    #[param(value_type = Option<Order>, default = "oldest")]
     order: Option<String>,
+    #[param(ignore)]
     limit: Option<i64>,
+    #[param(ignore)]
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/outbox",
+    operation_id = "listOutbox",
+    tag = "email",
+    summary = "Emails and their delivery state (admin)",
+    params(OutboxQuery, Paging),
+    responses(
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::outbox::OutboxEntry>,
+        ),
+    ),
+)]
 async fn list(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
@@ -48,11 +90,10 @@ async fn list(
     );
     let newest = e.take(
         "order",
-        match q.order.as_deref().map(str::trim) {
-            None | Some("oldest") => Ok(false),
-            Some("newest") => Ok(true),
-            Some(other) => Err(format!("must be one of newest, oldest, not {other:?}")),
-        },
+        q.order
+            .as_deref()
+            .map_or(Ok(Order::Oldest), kinds::parse::<Order>)
+            .map(|o| o == Order::Newest),
     );
     let recipient = e.take(
         "recipient",
@@ -82,6 +123,17 @@ async fn list(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/outbox/{id}",
+    operation_id = "getOutboxEmail",
+    tag = "email",
+    summary = "One email in full, with every delivery attempt (admin)",
+    params(Id),
+    responses(
+        (status = 200, description = "OK", body = crate::db::outbox::OutboxDetail),
+    ),
+)]
 async fn get(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
@@ -92,6 +144,18 @@ async fn get(
     Ok(HttpResponse::Ok().json(email))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/outbox/{id}/retry",
+    operation_id = "retryOutboxEmail",
+    tag = "email",
+    summary = "Send a failed email again: back to pending, attempts kept (admin, audited)",
+    params(Id),
+    responses(
+        (status = 200, description = "The email, pending.", body = crate::db::outbox::OutboxEntry),
+        (status = 409, description = "`email_not_failed` (`status` says what it is)."),
+    ),
+)]
 async fn retry(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,

@@ -144,6 +144,35 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The problem object as [`body`] writes it, for the OpenAPI document (a test holds the two
+/// together).
+#[derive(utoipa::ToSchema)]
+#[schema(
+    as = Problem,
+    description = "RFC 9457 problem details (`application/problem+json`). Some problems add \
+members: `candidate_conflict` adds `conflicting_meeting_id` and `candidate_id`; `venue_conflict` \
+adds `conflicting_meeting_id` and `venue_id`; `capacity_reached` adds `present` and `capacity`; \
+`capacity_exceeded` and `in_person_not_allowed` add `problems` (a list of SchedulingProblem)."
+)]
+pub struct ProblemSchema {
+    /// `urn:voter-meetings:problem:<code>`
+    #[schema(
+        rename = "type",
+        examples("urn:voter-meetings:problem:capacity_reached")
+    )]
+    pub kind: String,
+    #[schema(examples("Capacity reached"))]
+    pub title: String,
+    #[schema(examples(409))]
+    pub status: u16,
+    pub detail: String,
+    #[schema(inline)]
+    pub code: Code,
+    /// Present on 422 `validation_failed`: every invalid field.
+    #[schema(required = false, nullable = false)]
+    pub errors: Option<Vec<crate::domain::problem::FieldError>>,
+}
+
 /// The problem object of RFC 9457 with the service's `code` and any `errors` and extras.
 pub fn body(problem: &Problem) -> Value {
     let code = problem.code;

@@ -2,10 +2,12 @@
 use super::query::{self, Query};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::auth::{Admin, Caller};
 use super::idempotency::{run_once, Answer};
+use super::openapi::inputs::{Id, IdempotencyKey, Paging};
 use super::pagination::PageRequest;
 use super::problem::ApiError;
 use crate::app::regions::{self, NewRegion, RegionPatch};
@@ -18,6 +20,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/regions/{id}").get(get).patch(patch));
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/regions",
+    operation_id = "createRegion",
+    tag = "regions",
+    summary = "Create a region (admin)",
+    params(IdempotencyKey),
+    request_body = NewRegion,
+    responses(
+        (
+            status = 201,
+            description = "Created",
+            body = crate::db::regions::Region,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
+        (status = 409, description = "`already_exists`: a region with this code already exists."),
+        (status = 422, description = "`validation_failed`, or `idempotency_key_reused`."),
+    ),
+)]
 async fn create(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
@@ -34,15 +55,34 @@ async fn create(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     parent_id: Option<Uuid>,
+    #[param(value_type = Option<Level>)]
     level: Option<String>,
+    #[param(ignore)]
     limit: Option<i64>,
+    #[param(ignore)]
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/regions",
+    operation_id = "listRegions",
+    tag = "regions",
+    summary = "List regions in the caller's subtree",
+    params(ListQuery, Paging),
+    responses(
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::regions::Region>,
+        ),
+    ),
+)]
 async fn list(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -69,6 +109,17 @@ async fn list(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/regions/{id}",
+    operation_id = "getRegion",
+    tag = "regions",
+    summary = "Read a region",
+    params(Id),
+    responses(
+        (status = 200, description = "OK", body = crate::db::regions::Region),
+    ),
+)]
 async fn get(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -79,6 +130,22 @@ async fn get(
     Ok(HttpResponse::Ok().json(region))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/regions/{id}",
+    operation_id = "updateRegion",
+    tag = "regions",
+    summary = "Correct a region (admin)",
+    params(Id),
+    request_body = RegionPatch,
+    responses(
+        (status = 200, description = "OK", body = crate::db::regions::Region),
+        (
+            status = 409,
+            description = "`already_exists`: a region with this name exists under the same parent.",
+        ),
+    ),
+)]
 async fn patch(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,

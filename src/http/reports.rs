@@ -3,8 +3,8 @@
 use super::query::Query;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Caller;
@@ -12,7 +12,7 @@ use super::problem::ApiError;
 use super::spreadsheets::{self, Lang};
 use crate::app::reports::{self, FairnessOf};
 use crate::app::{self, Ctx};
-use crate::db::reports::GroupBy;
+use crate::db::reports::{GroupBy, Overdue};
 use crate::domain::kinds;
 use crate::domain::problem::Problem;
 
@@ -22,13 +22,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/reports/fairness").get(fairness));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AttendanceQuery {
+    /// Required (422 when missing).
+    #[param(required = true)]
     election_id: Option<Uuid>,
+    /// Limit to this region's subtree (default: the caller's).
     region_id: Option<Uuid>,
+    #[param(value_type = Option<GroupBy>, default = "region")]
     group_by: Option<String>,
+    #[param(value_type = Option<ReportFormat>, default = "json")]
     format: Option<String>,
+    /// The language of a spreadsheet's headers and names.
+    #[param(value_type = Option<Lang>, default = "vi")]
+    lang: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct OverdueQuery {
+    /// Required (422 when missing).
+    #[param(required = true)]
+    election_id: Option<Uuid>,
+    /// Limit to this region's subtree (default: the caller's).
+    region_id: Option<Uuid>,
+    #[param(value_type = Option<ReportFormat>, default = "json")]
+    format: Option<String>,
+    /// The language of a spreadsheet's headers and names.
+    #[param(value_type = Option<Lang>, default = "vi")]
     lang: Option<String>,
 }
 
@@ -48,17 +72,25 @@ enum Sheets {
     Xlsx,
 }
 
+/// What `?format=` asks for.
+#[derive(Clone, Copy, ToSchema, strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
+#[schema(rename_all = "snake_case")]
+pub(super) enum ReportFormat {
+    Json,
+    Csv,
+    Xlsx,
+}
+
 fn answered(format: Option<&str>, lang: Option<&str>) -> Result<Answered, Problem> {
     let lang = kinds::parse::<Lang>(lang.unwrap_or("vi")).map_err(|m| Problem::field("lang", m))?;
-    match format.unwrap_or("json") {
-        "json" => Ok(Answered::Json),
-        "csv" => Ok(Answered::Sheet(Sheets::Csv, lang)),
-        "xlsx" => Ok(Answered::Sheet(Sheets::Xlsx, lang)),
-        other => Err(Problem::field(
-            "format",
-            format!("must be one of json, csv, xlsx, not {other:?}"),
-        )),
-    }
+    let format = kinds::parse::<ReportFormat>(format.unwrap_or("json"))
+        .map_err(|m| Problem::field("format", m))?;
+    Ok(match format {
+        ReportFormat::Json => Answered::Json,
+        ReportFormat::Csv => Answered::Sheet(Sheets::Csv, lang),
+        ReportFormat::Xlsx => Answered::Sheet(Sheets::Xlsx, lang),
+    })
 }
 
 /// A spreadsheet download named `name` (without extension).
@@ -85,6 +117,25 @@ fn download(
         .body(body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/attendance",
+    operation_id = "attendanceReport",
+    tag = "reports",
+    summary = "Attendance roll-up by region, unit, candidate or day",
+    params(AttendanceQuery),
+    responses(
+        (
+            status = 200,
+            description = "The roll-up; `format=csv` answers CSV (UTF-8 with BOM), `format=xlsx` a spreadsheet with one sheet per region level, each with one row per group and a total row.",
+            content(
+                (crate::app::reports::AttendanceReport = "application/json"),
+                (String = "text/csv"),
+                (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+        ),
+    ),
+)]
 async fn attendance(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -112,20 +163,53 @@ async fn attendance(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ScopeQuery {
+#[into_params(parameter_in = Query)]
+struct FairnessQuery {
+    /// Every unit of the election (in region_id's subtree).
     election_id: Option<Uuid>,
+    /// One unit; or else name election_id.
     electoral_unit_id: Option<Uuid>,
+    /// Limit to this region's subtree (default: the caller's).
     region_id: Option<Uuid>,
+    #[param(value_type = Option<ReportFormat>, default = "json")]
     format: Option<String>,
+    /// The language of a spreadsheet's headers and names.
+    #[param(value_type = Option<Lang>, default = "vi")]
     lang: Option<String>,
 }
 
+#[derive(Serialize, ToSchema)]
+struct OverdueReport {
+    count: usize,
+    /// The longest overdue first.
+    items: Vec<Overdue>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/overdue",
+    operation_id = "overdueReport",
+    tag = "reports",
+    summary = "Meetings past their report deadline with no report",
+    params(OverdueQuery),
+    responses(
+        (
+            status = 200,
+            description = "The overdue meetings; `format=csv` or `xlsx` answers them as a spreadsheet.",
+            content(
+                (OverdueReport = "application/json"),
+                (String = "text/csv"),
+                (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+        ),
+    ),
+)]
 async fn overdue(
     who: Caller,
     ctx: web::Data<Ctx>,
-    q: Query<ScopeQuery>,
+    q: Query<OverdueQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let election_id = required(q.election_id)?;
@@ -135,9 +219,10 @@ async fn overdue(
         .report(move |tx| reports::overdue(tx, &who, election_id, region_id))
         .await?;
     match how {
-        Answered::Json => {
-            Ok(HttpResponse::Ok().json(json!({"count": items.len(), "items": items})))
-        }
+        Answered::Json => Ok(HttpResponse::Ok().json(OverdueReport {
+            count: items.len(),
+            items,
+        })),
         Answered::Sheet(kind, lang) => {
             let tz = election
                 .timezone
@@ -148,10 +233,29 @@ async fn overdue(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/fairness",
+    operation_id = "fairnessReport",
+    tag = "reports",
+    summary = "Meetings per candidate against the body's minimum, and the spread per unit",
+    params(FairnessQuery),
+    responses(
+        (
+            status = 200,
+            description = "The fairness report; `format=csv` or `xlsx` answers it as a spreadsheet.",
+            content(
+                (crate::app::reports::Fairness = "application/json"),
+                (String = "text/csv"),
+                (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+        ),
+    ),
+)]
 async fn fairness(
     who: Caller,
     ctx: web::Data<Ctx>,
-    q: Query<ScopeQuery>,
+    q: Query<FairnessQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let how = answered(q.format.as_deref(), q.lang.as_deref())?;

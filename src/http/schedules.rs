@@ -2,12 +2,13 @@
 use super::query::Query;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
 use super::idempotency::{run_once, Answer};
+use super::openapi::inputs::{Id, IdempotencyKey};
 use super::problem::ApiError;
 use crate::app::{schedules, Ctx};
 use crate::email::delivery::ICS_FILENAME;
@@ -44,6 +45,27 @@ fn base_url(req: &HttpRequest) -> String {
     format!("{scheme}://{host}")
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/candidates/{id}/schedule-email",
+    operation_id = "queueScheduleEmail",
+    tag = "email",
+    summary = "Queue this candidate's schedule email",
+    params(Id, IdempotencyKey),
+    responses(
+        (
+            status = 202,
+            description = "Queued in the outbox.",
+            body = ScheduleQueued,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
+        (status = 422, description = "`candidate_withdrawn`, or `idempotency_key_reused`."),
+        (
+            status = 429,
+            description = "`schedule_email_too_soon`: one was queued less than an hour ago; only an admin may send another now (with `Retry-After`). `rate_limited`: this token spent its request budget.",
+        ),
+    ),
+)]
 async fn queue_one(
     Writer(who): Writer,
     ctx: web::Data<Ctx>,
@@ -56,19 +78,41 @@ async fn queue_one(
         let outbox_id = schedules::queue_one(tx, &caller, candidate_id, &base)?;
         Answer::with_status(
             StatusCode::ACCEPTED,
-            &json!({ "outbox_id": outbox_id }),
+            &ScheduleQueued { outbox_id },
             Some(format!("/api/v1/outbox/{outbox_id}")),
         )
     })
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct FanOutQuery {
+    /// Default: the caller's region (everywhere for an admin).
     region_id: Option<Uuid>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{id}/schedule-emails",
+    operation_id = "queueScheduleEmails",
+    tag = "email",
+    summary = "Queue schedule emails for every active candidate (of a region's subtree)",
+    params(Id, FanOutQuery, IdempotencyKey),
+    responses(
+        (
+            status = 202,
+            description = "Queued in the outbox.",
+            body = crate::app::schedules::FanOut,
+            headers(("Idempotent-Replayed" = String)),
+        ),
+        (
+            status = 422,
+            description = "`validation_failed` (no such region), or `idempotency_key_reused`.",
+        ),
+    ),
+)]
 async fn queue_all(
     Writer(who): Writer,
     ctx: web::Data<Ctx>,
@@ -97,6 +141,22 @@ pub fn ics_response(calendar: String) -> HttpResponse {
         .body(calendar)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/candidates/{id}/schedule.ics",
+    operation_id = "candidateCalendar",
+    tag = "email",
+    summary = "The candidate's schedule as iCalendar",
+    params(Id),
+    responses(
+        (
+            status = 200,
+            description = "RFC 5545 (METHOD:PUBLISH): one VEVENT per meeting the candidate was ever on, past ones kept, cancelled ones with STATUS:CANCELLED; stable UID, increasing SEQUENCE.",
+            content_type = "text/calendar",
+            body = String,
+        ),
+    ),
+)]
 async fn calendar(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -109,6 +169,18 @@ async fn calendar(
     Ok(ics_response(calendar))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/candidates/{id}/calendar-link",
+    operation_id = "rotateCalendarLink",
+    tag = "email",
+    summary = "A new secret calendar subscription URL for this candidate; the old one is then 404",
+    params(Id),
+    responses(
+        (status = 201, description = "Created.", body = CalendarLink),
+        (status = 422, description = "`candidate_withdrawn`."),
+    ),
+)]
 async fn calendar_link(
     Writer(who): Writer,
     ctx: web::Data<Ctx>,
@@ -122,5 +194,17 @@ async fn calendar_link(
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({ "url": url })))
+        .json(CalendarLink { url }))
+}
+
+#[derive(Serialize, ToSchema)]
+struct ScheduleQueued {
+    outbox_id: Uuid,
+}
+
+#[derive(Serialize, ToSchema)]
+struct CalendarLink {
+    /// `{public_url or this service}/calendars/{secret}.ics`; the previous link stops working.
+    #[schema(format = Uri)]
+    url: String,
 }

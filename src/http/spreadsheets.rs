@@ -10,9 +10,18 @@ use crate::domain::kinds::{self, Body, CandidateStatus, Level};
 
 /// The language of headers and body names.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    utoipa::ToSchema,
 )]
 #[strum(serialize_all = "snake_case")]
+#[schema(rename_all = "snake_case")]
 pub enum Lang {
     Vi,
     En,

@@ -3,10 +3,12 @@
 use super::query::{self, Query};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
 use super::idempotency::{run_once, Answer};
+use super::openapi::inputs::{Id, IdempotencyKey, Paging};
 use super::pagination::PageRequest;
 use super::problem::ApiError;
 use crate::app::venues::{self, NewVenue, VenuePatch};
@@ -20,6 +22,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/venues/{id}/capacity").get(capacity));
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/venues",
+    operation_id = "createVenue",
+    tag = "venues",
+    summary = "Create a venue",
+    params(IdempotencyKey),
+    request_body = NewVenue,
+    responses(
+        (
+            status = 201,
+            description = "Created",
+            body = crate::db::venues::Venue,
+            headers(("Location" = String), ("Idempotent-Replayed" = String)),
+        ),
+        (
+            status = 409,
+            description = "`already_exists`: a venue with this name exists in this region.",
+        ),
+        (status = 422, description = "`validation_failed`, or `idempotency_key_reused`."),
+    ),
+)]
 async fn create(
     Writer(who): Writer,
     ctx: web::Data<Ctx>,
@@ -35,16 +59,36 @@ async fn create(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Venues of this region's subtree.
     region_id: Option<Uuid>,
+    #[param(value_type = Option<crate::domain::kinds::Setting>)]
     setting: Option<String>,
     min_capacity: Option<i32>,
+    #[param(ignore)]
     limit: Option<i64>,
+    #[param(ignore)]
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/venues",
+    operation_id = "listVenues",
+    tag = "venues",
+    summary = "List venues in the caller's subtree",
+    params(ListQuery, Paging),
+    responses(
+        (
+            status = 200,
+            description = "OK",
+            body = super::pagination::Page<crate::db::venues::Venue>,
+        ),
+    ),
+)]
 async fn list(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -72,6 +116,17 @@ async fn list(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/venues/{id}",
+    operation_id = "getVenue",
+    tag = "venues",
+    summary = "Read a venue",
+    params(Id),
+    responses(
+        (status = 200, description = "OK", body = crate::db::venues::Venue),
+    ),
+)]
 async fn get(
     who: Caller,
     ctx: web::Data<Ctx>,
@@ -82,6 +137,23 @@ async fn get(
     Ok(HttpResponse::Ok().json(venue))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/venues/{id}",
+    operation_id = "updateVenue",
+    tag = "venues",
+    summary = "Edit a venue",
+    description = "Capacity, area and setting decide the effective capacity of the venue's meetings: changing them re-evaluates its planned meetings like a rule change does.",
+    params(Id),
+    request_body = VenuePatch,
+    responses(
+        (status = 200, description = "OK", body = crate::db::venues::Venue),
+        (
+            status = 409,
+            description = "`already_exists`: a venue with this name exists in this region.",
+        ),
+    ),
+)]
 async fn patch(
     Writer(who): Writer,
     ctx: web::Data<Ctx>,
@@ -96,13 +168,28 @@ async fn patch(
     Ok(HttpResponse::Ok().json(venue))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PeriodQuery {
+    #[param(format = DateTime)]
     starts_at: String,
+    /// After starts_at.
+    #[param(format = DateTime)]
     ends_at: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/venues/{id}/capacity",
+    operation_id = "getVenueCapacity",
+    tag = "venues",
+    summary = "What the venue may hold over a period, and which rule binds",
+    params(Id, PeriodQuery),
+    responses(
+        (status = 200, description = "OK", body = crate::app::health_rules::VenueCapacity),
+    ),
+)]
 async fn capacity(
     who: Caller,
     ctx: web::Data<Ctx>,

@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::app::Code;
-use crate::helpers::{spawn_app, Answer, Role, TestApp};
+use crate::helpers::fixtures::Reports;
+use crate::helpers::{from_now, spawn_app, Answer, Role, TestApp};
 
 /// The modules `http::configure` mounts at the root; every other one sits under `/api/v1`.
 const ROOT_MODULES: [&str; 3] = ["health.rs", "metrics.rs", "calendars.rs"];
@@ -16,8 +17,9 @@ const PAGE_MODULES: [&str; 1] = ["docs.rs"];
 
 /// Every route the source registers, read off the `configure` functions of `src/http/*.rs`:
 /// each `web::resource("PATH")` with the `.get(`/`.post(`/… that follow it, and each
-/// `.route("PATH", web::get()…)`. A route added there without a line in `docs/openapi.json`
-/// fails `every_served_route_is_documented_and_nothing_else`.
+/// `.route("PATH", web::get()…)`. A route added there without a `#[utoipa::path]` on its
+/// handler (listed in `http::openapi`'s `paths`) fails
+/// `every_served_route_is_documented_and_nothing_else`.
 fn served() -> BTreeSet<(String, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
     let mut out = BTreeSet::new();
@@ -369,4 +371,384 @@ async fn every_problem_code_is_in_the_readme_and_the_document_with_its_status() 
         .collect();
     let names: BTreeSet<String> = codes.into_iter().map(|(_, c)| c).collect();
     assert_eq!(listed, names, "Problem.code's enum is the list of codes");
+}
+
+/// `doc`'s object at `pointer` (`#/components/…`), or the value itself when it is no `$ref`.
+fn resolved<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v["$ref"].as_str() {
+        Some(target) => resolved(doc, doc.pointer(&target[1..]).unwrap_or(&Value::Null)),
+        None => v,
+    }
+}
+
+#[actix_web::test]
+async fn the_served_document_is_structurally_valid_openapi_3_1() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
+    let mut found = Vec::new();
+    refs(&doc, "", &mut found);
+    let dangling: Vec<_> = found
+        .iter()
+        .filter(|(_, t)| t.strip_prefix('#').is_none_or(|p| doc.pointer(p).is_none()))
+        .collect();
+    assert!(dangling.is_empty(), "unresolved $ref: {dangling:?}");
+    let tags: BTreeSet<&str> = doc["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    let mut ids = BTreeSet::new();
+    for (method, path) in operations(&doc) {
+        let op = &doc["paths"][&path][method.to_lowercase()];
+        let at = format!("{method} {path}");
+        let id = op["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{at}: operationId"));
+        assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+        for tag in op["tags"].as_array().expect("tags") {
+            assert!(tags.contains(tag.as_str().unwrap_or("")), "{at}: tag {tag}");
+        }
+        let params: Vec<&Value> = op["parameters"]
+            .as_array()
+            .map(|ps| ps.iter().map(|p| resolved(&doc, p)).collect())
+            .unwrap_or_default();
+        let mut declared = BTreeSet::new();
+        for p in &params {
+            let (name, place) = (p["name"].as_str(), p["in"].as_str());
+            let (name, place) = (name.expect("name"), place.expect("in"));
+            assert!(
+                ["path", "query", "header", "cookie"].contains(&place),
+                "{at}: {name} in {place}"
+            );
+            assert!(p["schema"].is_object(), "{at}: {name} has a schema");
+            assert!(declared.insert((place, name)), "{at}: {name} twice");
+        }
+        let in_template: BTreeSet<&str> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split('}').next())
+            .collect();
+        let in_path: BTreeSet<&str> = params
+            .iter()
+            .filter(|p| p["in"] == "path")
+            .inspect(|p| assert_eq!(p["required"], true, "{at}: {} required", p["name"]))
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert_eq!(in_template, in_path, "{at}: path parameters");
+        for (status, response) in op["responses"].as_object().expect("responses") {
+            let response = resolved(&doc, response);
+            assert!(
+                response["description"].is_string(),
+                "{at} {status}: description"
+            );
+            for (media, content) in response["content"].as_object().into_iter().flatten() {
+                assert!(
+                    content["schema"].is_object(),
+                    "{at} {status} {media}: schema"
+                );
+            }
+        }
+    }
+    // An `allOf` part that is a bare `{"type": "object"}` beside a string enum would make the
+    // schema unsatisfiable.
+    let mut bare = Vec::new();
+    fn bare_objects(v: &Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                let parts = map.get("allOf").and_then(Value::as_array);
+                let is_bare = |p: &Value| p["type"] == "object" && p.get("properties").is_none();
+                if parts.is_some_and(|ps| ps.iter().any(is_bare)) {
+                    out.push(at.to_owned());
+                }
+                for (k, child) in map {
+                    bare_objects(child, &format!("{at}/{k}"), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    bare_objects(child, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    bare_objects(&doc, "", &mut bare);
+    assert!(bare.is_empty(), "unsatisfiable allOf at {bare:?}");
+}
+
+/// The members an object schema lists, through `$ref` and `allOf`; `None` when it takes any
+/// (a problem, whose codes add their own members).
+fn members(doc: &Value, schema: &Value) -> Option<BTreeSet<String>> {
+    if let Some(target) = schema["$ref"].as_str() {
+        if target.ends_with("/Problem") {
+            return None;
+        }
+        return members(doc, doc.pointer(&target[1..]).unwrap_or(&Value::Null));
+    }
+    let mut out: BTreeSet<String> = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        out.extend(members(doc, part)?);
+    }
+    Some(out)
+}
+
+/// Where `value` breaks `schema` (JSON Schema as the document uses it: `$ref`, `allOf`,
+/// `oneOf`, `type` with `null`, `enum`, `required`, `properties`, `items`). An object may hold
+/// no member its schema does not list, but for a problem, whose codes add their own.
+fn misfits(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    if let Some(target) = schema["$ref"].as_str() {
+        let target_schema = doc.pointer(&target[1..]).unwrap_or(&Value::Null);
+        return misfits(doc, target_schema, value, at, out);
+    }
+    if let (Value::Object(sent), Some(listed)) = (value, members(doc, schema)) {
+        let has_members = schema["properties"].is_object() || schema["allOf"].is_array();
+        for name in sent.keys().filter(|n| has_members && !listed.contains(*n)) {
+            out.push(format!("{at}: {name} is not in the schema"));
+        }
+    }
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        let mut found = Vec::new();
+        misfits(doc, part, value, at, &mut found);
+        out.extend(
+            found
+                .into_iter()
+                .filter(|m| !m.ends_with("is not in the schema")),
+        );
+    }
+    if let Some(options) = schema["oneOf"].as_array() {
+        let fitting = options
+            .iter()
+            .filter(|o| {
+                let mut found = Vec::new();
+                misfits(doc, o, value, at, &mut found);
+                found.is_empty()
+            })
+            .count();
+        if fitting != 1 {
+            out.push(format!("{at}: fits {fitting} of oneOf"));
+        }
+    }
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let fits = |t: &&str| *t == kind || (*t == "number" && kind == "integer");
+    if !types.is_empty() && !types.iter().any(fits) {
+        out.push(format!("{at}: {kind}, not {types:?}"));
+        return;
+    }
+    if let Some(allowed) = schema["enum"].as_array() {
+        if !allowed.contains(value) {
+            out.push(format!("{at}: {value} is not one of {allowed:?}"));
+        }
+    }
+    if let (Value::Array(items), true) = (value, schema["items"].is_object()) {
+        for (i, item) in items.iter().enumerate() {
+            misfits(doc, &schema["items"], item, &format!("{at}[{i}]"), out);
+        }
+    }
+    if let (Value::Object(sent), Some(declared)) = (value, schema["properties"].as_object()) {
+        for name in schema["required"].as_array().into_iter().flatten() {
+            if !sent.contains_key(name.as_str().unwrap_or("")) {
+                out.push(format!("{at}: no {name}"));
+            }
+        }
+        for (name, member) in sent {
+            if let Some(s) = declared.get(name) {
+                misfits(doc, s, member, &format!("{at}.{name}"), out);
+            }
+        }
+    }
+}
+
+/// The JSON schema `doc` gives the answer of `operation` with `status`.
+fn answer_schema<'a>(doc: &'a Value, operation: &str, status: u16) -> &'a Value {
+    let op = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .flat_map(|item| METHODS.iter().filter_map(|m| item.get(*m)))
+        .find(|op| op["operationId"] == operation)
+        .unwrap_or_else(|| panic!("no operation {operation}"));
+    let response = resolved(doc, &op["responses"][status.to_string()]);
+    let content = &response["content"];
+    let media = if content["application/json"].is_object() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    &content[media]["schema"]
+}
+
+/// Every answer below fits the schema the document gives its operation and status: the
+/// mirrors in `http/openapi/rows.rs` are checked against the database rows they stand for,
+/// every member a row sends being declared and every required one sent.
+#[actix_web::test]
+async fn every_answer_fits_the_schema_the_document_gives_it() {
+    let (app, f) = Reports::spawn().await;
+    app.expect_pending_mail();
+    let doc = document(&app).await;
+    let mut wrong = Vec::new();
+    let mut check = |operation: &str, answer: &Answer| {
+        let schema = answer_schema(&doc, operation, answer.status.as_u16());
+        assert!(
+            schema.is_object(),
+            "{operation} {}: {}",
+            answer.status,
+            answer.text
+        );
+        misfits(&doc, schema, &answer.body, operation, &mut wrong);
+    };
+    let admin = &app.admin;
+    let first = |page: &Answer| page.body["items"][0]["id"].clone();
+
+    check("getMe", &app.get("/me", admin).await);
+    let token = app
+        .post("/tokens", admin, json!({"name": "fit", "role": "observer"}))
+        .await;
+    check("createToken", &token);
+    check("listTokens", &app.get("/tokens", admin).await);
+    let regions = app.get("/regions", admin).await;
+    check("listRegions", &regions);
+    check(
+        "getRegion",
+        &app.get(&format!("/regions/{}", f.c1), admin).await,
+    );
+    check("listElections", &app.get("/elections", admin).await);
+    check(
+        "getElection",
+        &app.get(&format!("/elections/{}", f.election), admin).await,
+    );
+    let units = format!("/elections/{}/electoral-units", f.election);
+    check("listElectoralUnits", &app.get(&units, admin).await);
+    check(
+        "getElectoralUnit",
+        &app.get(&format!("/electoral-units/{}", f.na), admin).await,
+    );
+    let candidates = format!("/electoral-units/{}/candidates", f.na);
+    check("listCandidates", &app.get(&candidates, admin).await);
+    let candidate = f.na_candidates[0];
+    check(
+        "getCandidate",
+        &app.get(&format!("/candidates/{candidate}"), admin).await,
+    );
+    let venues = app.get("/venues", admin).await;
+    check("listVenues", &venues);
+    let venue = first(&venues);
+    let venue = venue.as_str().expect("a venue");
+    check(
+        "getVenue",
+        &app.get(&format!("/venues/{venue}"), admin).await,
+    );
+    let rule = app
+        .post(
+            "/health-rules",
+            admin,
+            json!({"region_id": f.p, "effective_from": from_now(-60), "max_attendees": 10,
+                   "reference": "CT-15"}),
+        )
+        .await;
+    check("createHealthRule", &rule);
+    check("listHealthRules", &app.get("/health-rules", admin).await);
+    let rule_id = rule.body["rule"]["id"].as_str().expect("a rule");
+    check(
+        "getHealthRule",
+        &app.get(&format!("/health-rules/{rule_id}"), admin).await,
+    );
+    let period = format!(
+        "/venues/{venue}/capacity?starts_at={}&ends_at={}",
+        urlencode(&from_now(60)),
+        urlencode(&from_now(120))
+    );
+    check("getVenueCapacity", &app.get(&period, admin).await);
+    let meetings = app.get("/meetings?limit=500", admin).await;
+    check("listMeetings", &meetings);
+    for meeting in meetings.body["items"].as_array().expect("meetings") {
+        let id = meeting["id"].as_str().expect("id");
+        check(
+            "getMeeting",
+            &app.get(&format!("/meetings/{id}"), admin).await,
+        );
+        let report = app
+            .get(&format!("/meetings/{id}/attendance-report"), admin)
+            .await;
+        if report.status == 200 {
+            check("getAttendanceReport", &report);
+        }
+    }
+    let planned = meetings.body["items"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|m| m["status"] == "planned"))
+        .expect("a planned meeting");
+    let too_early = app.check_in(planned, 1).await;
+    check("checkIn", &too_early);
+    for by in ["region", "electoral_unit", "candidate", "day"] {
+        let path = format!(
+            "/reports/attendance?election_id={}&group_by={by}",
+            f.election
+        );
+        check("attendanceReport", &app.get(&path, admin).await);
+    }
+    let overdue = format!("/reports/overdue?election_id={}", f.election);
+    check("overdueReport", &app.get(&overdue, admin).await);
+    let fairness = format!("/reports/fairness?election_id={}", f.election);
+    check("fairnessReport", &app.get(&fairness, admin).await);
+    let queued = app
+        .post(
+            &format!("/candidates/{candidate}/schedule-email"),
+            admin,
+            json!({}),
+        )
+        .await;
+    check("queueScheduleEmail", &queued);
+    let link = app
+        .post(
+            &format!("/candidates/{candidate}/calendar-link"),
+            admin,
+            json!({}),
+        )
+        .await;
+    check("rotateCalendarLink", &link);
+    let outbox = app.get("/outbox", admin).await;
+    check("listOutbox", &outbox);
+    let email = first(&outbox);
+    let email = email.as_str().expect("an email");
+    check(
+        "getOutboxEmail",
+        &app.get(&format!("/outbox/{email}"), admin).await,
+    );
+    check("listAudit", &app.get("/audit", admin).await);
+    check(
+        "getRegion",
+        &app.get(&format!("/regions/{}", Uuid::new_v4()), admin)
+            .await,
+    );
+    let invalid = app
+        .post("/regions", admin, json!({"name": "", "level": "x"}))
+        .await;
+    check("createRegion", &invalid);
+    assert!(
+        wrong.is_empty(),
+        "answers that break their schema: {wrong:#?}"
+    );
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
 }

@@ -30,6 +30,7 @@ use crate::domain::text::fold;
     strum::EnumString,
     strum::IntoStaticStr,
     strum::EnumIter,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -51,18 +52,22 @@ pub struct ImportRequest {
 }
 
 /// One row that was (or, in a dry run, would be) created.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ImportedRow)]
 pub struct Created {
+    /// The line of the file (the header is line 1).
+    #[schema(minimum = 1)]
     pub row: usize,
     pub id: Uuid,
     pub label: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportOutcome {
     pub kind: Kind,
     /// True when nothing was kept (`?dry_run=true`): what the import would have created.
     pub dry_run: bool,
+    #[schema(minimum = 0)]
     pub created: usize,
     pub rows: Vec<Created>,
     /// Columns of the file no field is read from.
