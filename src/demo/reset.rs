@@ -22,7 +22,8 @@ pub fn existing(conn: &mut PgConnection, code: &str) -> anyhow::Result<Option<Uu
         "SELECT r.id FROM regions r
           WHERE r.level = 'province' AND r.code = $1
             AND EXISTS (SELECT 1 FROM audit_log a
-                         WHERE a.entity_type = 'region' AND a.action = 'create'
+                         WHERE a.province_id = r.province_id
+                           AND a.entity_type = 'region' AND a.action = 'create'
                            AND a.entity_id = r.id AND a.actor_name = $2)",
     )
     .bind::<Text, _>(code)
@@ -86,13 +87,23 @@ pub fn remove(
                 .bind::<diesel::sql_types::Array<SqlUuid>, _>(&scoped_tokens)
                 .execute(tx.conn())?;
         }
-        diesel::sql_query(
-            "DELETE FROM elections e WHERE e.id = ANY($1)
-                AND NOT EXISTS (SELECT 1 FROM electoral_units u WHERE u.election_id = e.id)
-                AND NOT EXISTS (SELECT 1 FROM meetings m WHERE m.election_id = e.id)",
+        // The elections still used elsewhere, read from the distributed tables on their own:
+        // on Citus a write to a reference table may not read distributed ones, nor may a
+        // reference table be joined to them by anything but their distribution column.
+        let used = ids(diesel::sql_query(
+            "SELECT election_id AS id FROM electoral_units WHERE election_id = ANY($1)
+             UNION SELECT election_id AS id FROM meetings WHERE election_id = ANY($1)",
         )
         .bind::<diesel::sql_types::Array<SqlUuid>, _>(&elections)
-        .execute(tx.conn())?;
+        .load(tx.conn())?);
+        let unused: Vec<Uuid> = elections
+            .iter()
+            .copied()
+            .filter(|e| !used.contains(e))
+            .collect();
+        diesel::sql_query("DELETE FROM elections WHERE id = ANY($1)")
+            .bind::<diesel::sql_types::Array<SqlUuid>, _>(&unused)
+            .execute(tx.conn())?;
         for id in &admin_tokens {
             tokens::revoke(tx, who, *id)?;
         }

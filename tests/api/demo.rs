@@ -77,10 +77,10 @@ fn counted(app: &TestApp, election: &str) -> [(&'static str, i64); 5] {
             "attendances",
             format!(
                 "SELECT coalesce(sum(r.attendees), 0)::bigint AS n
-                   FROM attendance_reports r JOIN meetings m ON m.id = r.meeting_id
+                   FROM attendance_reports r JOIN meetings m ON m.province_id = r.province_id AND m.id = r.meeting_id
                   WHERE {of} AND m.status = 'held'
                     AND r.revision = (SELECT max(x.revision) FROM attendance_reports x
-                                       WHERE x.meeting_id = r.meeting_id)"
+                                       WHERE x.province_id = r.province_id AND x.meeting_id = r.meeting_id)"
             ),
         ),
     ]
@@ -189,7 +189,7 @@ async fn the_campaign_in_progress_reports_what_the_demo_loaded_and_the_rows_hold
 
     // Every change was audited, as the service itself.
     let audited = app.count(&format!(
-        "SELECT count(*) AS n FROM audit_log a JOIN meetings m ON m.id = a.entity_id
+        "SELECT count(*) AS n FROM audit_log a JOIN meetings m ON m.province_id = a.province_id AND m.id = a.entity_id
           WHERE m.election_id = '{election}' AND a.entity_type = 'meeting'
             AND a.action = 'create' AND a.actor_name = 'demo'"
     ));

@@ -62,15 +62,15 @@ fn sheet(header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
 /// region in both databases.
 const PATH: &str =
     "array_to_string(ARRAY(SELECT p.name FROM unnest(r.path) WITH ORDINALITY u(id, o)
-                      JOIN regions p ON p.id = u.id ORDER BY u.o), ' / ')";
+                      JOIN regions p ON p.province_id = r.province_id AND p.id = u.id ORDER BY u.o), ' / ')";
 
 /// The meetings a meetings sheet can carry: not cancelled, in person at one venue or online
 /// without connection points.
 fn one_row_meetings(election: &str) -> String {
     format!(
         "m.election_id = '{election}' AND m.status <> 'cancelled'
-         AND ((m.format = 'in_person' AND (SELECT count(*) FROM meeting_sites s WHERE s.meeting_id = m.id) = 1)
-           OR (m.format = 'online' AND NOT EXISTS (SELECT 1 FROM meeting_sites s WHERE s.meeting_id = m.id)))"
+         AND ((m.format = 'in_person' AND (SELECT count(*) FROM meeting_sites s WHERE s.province_id = m.province_id AND s.meeting_id = m.id) = 1)
+           OR (m.format = 'online' AND NOT EXISTS (SELECT 1 FROM meeting_sites s WHERE s.province_id = m.province_id AND s.meeting_id = m.id)))"
     )
 }
 
@@ -82,11 +82,11 @@ fn meetings_of(app: &TestApp, filter: &str) -> Vec<String> {
             "SELECT json_build_array(m.title, m.format, m.starts_at, m.ends_at, m.chair_name, m.chair_role,
                     m.online_platform, m.online_join_url, m.online_max_participants, m.online_expected_attendees,
                     (SELECT string_agg(u.name, ';' ORDER BY u.name) FROM meeting_units mu
-                       JOIN electoral_units u ON u.id = mu.electoral_unit_id WHERE mu.meeting_id = m.id),
+                       JOIN electoral_units u ON u.province_id = mu.province_id AND u.id = mu.electoral_unit_id WHERE mu.province_id = m.province_id AND mu.meeting_id = m.id),
                     (SELECT string_agg(v.name || ' ' || s.expected_attendees, ';' ORDER BY v.name) FROM meeting_sites s
-                       JOIN venues v ON v.id = s.venue_id WHERE s.meeting_id = m.id),
+                       JOIN venues v ON v.province_id = s.province_id AND v.id = s.venue_id WHERE s.province_id = m.province_id AND s.meeting_id = m.id),
                     (SELECT string_agg(c.full_name, ';' ORDER BY c.full_name) FROM meeting_candidates mc
-                       JOIN candidates c ON c.id = mc.candidate_id WHERE mc.meeting_id = m.id AND mc.active)
+                       JOIN candidates c ON c.province_id = mc.province_id AND c.id = mc.candidate_id WHERE mc.province_id = m.province_id AND mc.meeting_id = m.id AND mc.active)
                     )::text AS row
                FROM meetings m WHERE {filter}"
         ),
@@ -145,7 +145,7 @@ async fn the_demo_province_loaded_by_importing_files_reports_the_same_meetings()
     let regions = rows(
         &a,
         "SELECT json_build_array(r.name, r.level, p.name, r.code, r.contact_email)::text AS row
-           FROM regions r LEFT JOIN regions p ON p.id = r.parent_id
+           FROM regions r LEFT JOIN regions p ON p.province_id = r.province_id AND p.id = r.parent_id
           ORDER BY array_length(r.path, 1), r.name",
     );
     let venues = rows(
@@ -153,14 +153,14 @@ async fn the_demo_province_loaded_by_importing_files_reports_the_same_meetings()
         "SELECT json_build_array(v.name, v.address, v.capacity, v.area_m2, v.setting,
                 CASE WHEN r.level = 'commune' THEN r.name END,
                 CASE WHEN r.level = 'commune' THEN p.name ELSE r.name END)::text AS row
-           FROM venues v JOIN regions r ON r.id = v.region_id LEFT JOIN regions p ON p.id = r.parent_id
+           FROM venues v JOIN regions r ON r.province_id = v.province_id AND r.id = v.region_id LEFT JOIN regions p ON p.province_id = r.province_id AND p.id = r.parent_id
           ORDER BY v.name",
     );
     let candidates = rows(
         &a,
         &format!(
             "SELECT json_build_array(c.full_name, c.email, u.name, c.locale)::text AS row
-               FROM candidates c JOIN electoral_units u ON u.id = c.electoral_unit_id
+               FROM candidates c JOIN electoral_units u ON u.province_id = c.province_id AND u.id = c.electoral_unit_id
               WHERE u.election_id = '{election_a}' AND c.status = 'active' ORDER BY c.full_name"
         ),
     );
@@ -170,14 +170,14 @@ async fn the_demo_province_loaded_by_importing_files_reports_the_same_meetings()
         &format!(
             "SELECT json_build_array(m.title,
                     (SELECT string_agg(u.name, ';') FROM meeting_units mu
-                       JOIN electoral_units u ON u.id = mu.electoral_unit_id WHERE mu.meeting_id = m.id),
+                       JOIN electoral_units u ON u.province_id = mu.province_id AND u.id = mu.electoral_unit_id WHERE mu.province_id = m.province_id AND mu.meeting_id = m.id),
                     m.format, m.starts_at, m.ends_at, v.name, r.name,
                     coalesce(s.expected_attendees, m.online_expected_attendees),
                     m.online_platform, m.online_join_url, m.online_max_participants,
                     m.chair_name, m.chair_role)::text AS row
                FROM meetings m
-               LEFT JOIN meeting_sites s ON s.meeting_id = m.id
-               LEFT JOIN venues v ON v.id = s.venue_id LEFT JOIN regions r ON r.id = v.region_id
+               LEFT JOIN meeting_sites s ON s.province_id = m.province_id AND s.meeting_id = m.id
+               LEFT JOIN venues v ON v.province_id = s.province_id AND v.id = s.venue_id LEFT JOIN regions r ON r.province_id = v.province_id AND r.id = v.region_id
               WHERE {in_a} ORDER BY m.starts_at, m.title"
         ),
     );
@@ -230,7 +230,7 @@ async fn the_demo_province_loaded_by_importing_files_reports_the_same_meetings()
         &a,
         &format!(
             "SELECT json_build_array(u.name, u.body, u.seats, {PATH})::text AS row
-               FROM electoral_units u JOIN regions r ON r.id = u.region_id
+               FROM electoral_units u JOIN regions r ON r.province_id = u.province_id AND r.id = u.region_id
               WHERE u.election_id = '{election_a}' ORDER BY u.name"
         ),
     );
@@ -327,7 +327,7 @@ async fn the_demo_province_loaded_by_importing_files_reports_the_same_meetings()
             app,
             &format!(
                 "SELECT json_build_array(v.name, v.address, v.capacity, v.area_m2, v.setting, {PATH})::text AS row
-                   FROM venues v JOIN regions r ON r.id = v.region_id"
+                   FROM venues v JOIN regions r ON r.province_id = v.province_id AND r.id = v.region_id"
             ),
         ))
     };
@@ -337,7 +337,7 @@ async fn the_demo_province_loaded_by_importing_files_reports_the_same_meetings()
             app,
             &format!(
                 "SELECT json_build_array(c.full_name, c.email, c.locale, c.status, u.name)::text AS row
-                   FROM candidates c JOIN electoral_units u ON u.id = c.electoral_unit_id
+                   FROM candidates c JOIN electoral_units u ON u.province_id = c.province_id AND u.id = c.electoral_unit_id
                   WHERE u.election_id = '{election}' AND c.status = 'active'"
             ),
         ))
