@@ -1,6 +1,6 @@
-//! Schedule emails: text, HTML and a published calendar with the subscription link, over SMTP
-//! or as `.eml` files; fan-outs that run once at a time; at most one an hour per candidate
-//! unless an admin asks; `/outbox` for admins.
+//! Schedule emails: text, HTML and a published calendar with the subscription link, over SMTP,
+//! as `.eml` files or into memory; fan-outs that run once at a time; at most one an hour per
+//! candidate unless an admin asks; `/outbox` for admins.
 use std::path::Path;
 
 use chrono::Duration as Span;
@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use super::{
     calendar_property, cancel_in_db, event_property, morning, outbox, parse_mail, queue_schedule,
-    scene, sent, sql, utc, uuid_of, with_sink,
+    scene, scene_mailing, sent, sql, utc, uuid_of, with_sink,
 };
-use crate::helpers::mail::SmtpSink;
-use crate::helpers::Role;
+use crate::helpers::mail::{Mail, SmtpSink};
+use crate::helpers::{MemoryMail, Role};
 
 #[actix_web::test]
 async fn a_schedule_arrives_as_text_html_and_a_calendar_with_vietnamese_intact() {
@@ -117,13 +117,13 @@ async fn a_schedule_arrives_as_text_html_and_a_calendar_with_vietnamese_intact()
 
 #[actix_web::test]
 async fn an_english_speaking_candidate_gets_the_schedule_in_english() {
-    let sink = SmtpSink::start();
-    let s = scene(with_sink(&sink)).await;
+    let inbox = MemoryMail::new();
+    let s = scene_mailing(&inbox, |_| {}).await;
     let lan = s.candidate("Trần Thị Lan", "lan@example.vn", "en").await;
     let starts_at = morning(5);
     s.meeting("Voter meeting, Kỳ Đồng", starts_at, &[lan]);
     queue_schedule(&s.app, lan).await;
-    let mail = parse_mail(&sink.wait_for(1).await[0]);
+    let mail = parse_mail(&inbox.wait_for(1).await[0]);
     assert!(mail
         .subject
         .starts_with("Your voter-contact meeting schedule – "));

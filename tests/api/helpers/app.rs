@@ -12,11 +12,13 @@ pub use voter_meetings::config::Settings;
 pub use voter_meetings::db::{Constraint, DbError, Violation, MIGRATIONS};
 pub use voter_meetings::domain::kinds::Role;
 pub use voter_meetings::domain::problem::Code;
+pub use voter_meetings::email::transport::Inbox;
 
 use voter_meetings::app::{tokens, Clock, Ctx};
 use voter_meetings::db::outbox;
 use voter_meetings::db::pool::{self, PoolSettings};
 use voter_meetings::domain::scope::Caller;
+use voter_meetings::email::transport::Mailer;
 use voter_meetings::email::{notices, worker};
 use voter_meetings::startup::{self, Application};
 
@@ -160,14 +162,25 @@ pub struct Server {
 impl Server {
     /// Builds the application from `settings` (its listener bound before this returns, so the
     /// port is taken and kept) with its pools (`database_pool_size` and
-    /// `database_reports_pool_size` connections), and serves.
-    pub fn start(settings: Settings) -> Self {
+    /// `database_reports_pool_size` connections), and serves; its outbox worker hands every
+    /// email to `memory` when given one, else to what the settings name.
+    pub fn start(settings: Settings, memory: Option<Inbox>) -> Self {
         let (ready, port) = mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let pools = startup::pools(&settings);
-                let app = match Application::build(settings, pools, Clock::system()) {
+                let clock = Clock::system();
+                let built = match memory {
+                    Some(inbox) => Application::build_with_mailer(
+                        settings,
+                        pools,
+                        clock,
+                        Mailer::Memory(inbox),
+                    ),
+                    None => Application::build(settings, pools, clock),
+                };
+                let app = match built {
                     Ok(app) => app,
                     Err(e) => {
                         let _ = ready.send(Err(anyhow!("{e:#}")));
