@@ -19,7 +19,7 @@ use voter_meetings::db::outbox;
 use voter_meetings::db::pool::{self, PoolSettings};
 use voter_meetings::domain::scope::Caller;
 use voter_meetings::email::transport::Mailer;
-use voter_meetings::email::{notices, worker};
+use voter_meetings::email::{delivery, notices, worker};
 use voter_meetings::startup::{self, Application};
 
 use super::database::ConnectionSlot;
@@ -102,6 +102,30 @@ pub fn claim_due(
         .into_iter()
         .map(|c| c.id)
         .collect())
+}
+
+/// Claims one due email and builds its message once, as the outbox worker does; hands that
+/// same message to SMTP as `settings` name it and to `memory`, then records it sent.
+pub async fn hand_over_one_due_twice(settings: &Settings, memory: &Inbox) {
+    let mut conn = super::database::connect(settings.database_url.expose_secret());
+    let worker_id = Uuid::now_v7();
+    outbox::heartbeat(&mut conn, worker_id).expect("a heartbeat");
+    let mut claimed = outbox::claim_due(&mut conn, worker_id, 1, 300.0).expect("a claim");
+    let mail = claimed.pop().expect("one due email");
+    let from = settings.mail_from.parse().expect("MAIL_FROM is a mailbox");
+    let message = delivery::message(&from, &mail).expect("the message builds");
+    for mailer in [
+        Mailer::from_settings(settings).expect("an SMTP mailer"),
+        Mailer::Memory(memory.clone()),
+    ] {
+        mailer
+            .send(mail.id, message.clone())
+            .await
+            .unwrap_or_else(|e| panic!("not handed over: {e:?}"));
+    }
+    let recorded = outbox::record(&mut conn, mail.lease(), &outbox::Outcome::Sent);
+    assert!(recorded.expect("the outcome is recorded"), "the lease held");
+    outbox::deregister(&mut conn, worker_id).expect("deregistered");
 }
 
 /// An outbox worker alone, as another instance runs one, on the test's runtime with a small
