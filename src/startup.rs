@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::console;
 use crate::db::pool::{self, PoolSettings};
 use crate::domain::calendar_link::CalendarKey;
+use crate::email::transport::Mailer;
 use crate::email::worker::{self, Health, Worker};
 use crate::http::{self, auth::TokenCache, health::Readiness, rate_limit::RateLimiter};
 
@@ -72,27 +73,53 @@ impl Application {
     /// database migrated); nothing runs yet.
     pub fn build(settings: Settings, pools: Pools, clock: Clock) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.listen_addr)?;
-        Self::build_on(listener, settings, pools, clock, Readiness::new(true))
+        Self::build_on(listener, settings, pools, clock, Readiness::new(true), None)
     }
 
     /// Like [`build`](Self::build), but answering 503 until [`readiness`](Self::readiness) is
     /// set: `serve` starts while its database is down or not migrated.
     pub fn build_waiting(settings: Settings, pools: Pools, clock: Clock) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.listen_addr)?;
-        Self::build_on(listener, settings, pools, clock, Readiness::new(false))
+        Self::build_on(
+            listener,
+            settings,
+            pools,
+            clock,
+            Readiness::new(false),
+            None,
+        )
     }
 
-    /// Like [`build`](Self::build), on a listener the caller already holds.
+    /// Like [`build`](Self::build), its worker handing every email to `mailer` (the tests'
+    /// in-memory inbox) instead of the one the settings name.
+    pub fn build_with_mailer(
+        settings: Settings,
+        pools: Pools,
+        clock: Clock,
+        mailer: Mailer,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.listen_addr)?;
+        let readiness = Readiness::new(true);
+        Self::build_on(listener, settings, pools, clock, readiness, Some(mailer))
+    }
+
+    /// Like [`build`](Self::build), on a listener the caller already holds, with `mailer` or
+    /// else the one the settings name.
     pub fn build_on(
         listener: TcpListener,
         settings: Settings,
         pools: Pools,
         clock: Clock,
         readiness: Readiness,
+        mailer: Option<Mailer>,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         check_links(&settings)?;
-        let worker = Worker::new(pools.main.clone(), &settings)?;
+        let mailer = match mailer {
+            Some(mailer) => mailer,
+            None => Mailer::from_settings(&settings)?,
+        };
+        let worker = Worker::with_mailer(pools.main.clone(), &settings, mailer)?;
         let outbox = settings.outbox.enabled.then(|| Arc::new(worker));
         let health = Arc::new(Health::default());
         let worker_health = web::Data::from(health.clone());

@@ -1,9 +1,12 @@
-//! How a message leaves: over SMTP with lettre, or as an `.eml` file when no SMTP server is
-//! configured. Injected into the worker, never global, so tests choose their own.
+//! How a message leaves: over SMTP with lettre, as an `.eml` file when no SMTP server is
+//! configured, or into an [`Inbox`] in memory when the code that starts the worker asks for
+//! it (tests do). Injected into the worker, never global, so tests choose their own.
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
+use lettre::address::Envelope;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
@@ -22,6 +25,45 @@ pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     /// `<outbox id>.eml` files in this directory.
     Files(PathBuf),
+    /// Kept in memory. No setting selects it, so a production configuration cannot send its
+    /// mail nowhere by mistake: only code that builds the worker (the tests) chooses it.
+    Memory(Inbox),
+}
+
+/// One message as it was handed over: its envelope and its bytes as lettre formats them for
+/// every transport (an `.eml` file holds the same). Over SMTP the server receives these bytes
+/// and one CRLF more, from lettre's end of data (`\r\n.\r\n`).
+#[derive(Debug, Clone)]
+pub struct HandedOver {
+    pub envelope: Envelope,
+    pub formatted: Vec<u8>,
+}
+
+/// The messages a [`Mailer::Memory`] was handed, oldest first; clones share them, so whoever
+/// built the mailer reads what the worker sent. lettre's `AsyncStubTransport` keeps the
+/// message as a lossily decoded `String` and is read asynchronously; this keeps the bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Inbox(Arc<Mutex<Vec<HandedOver>>>);
+
+impl Inbox {
+    /// Every message handed over so far.
+    pub fn messages(&self) -> Vec<HandedOver> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn keep(&self, message: &Message) {
+        let handed = HandedOver {
+            envelope: message.envelope().clone(),
+            formatted: message.formatted(),
+        };
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(handed);
+    }
 }
 
 impl Mailer {
@@ -54,6 +96,12 @@ impl Mailer {
                         permanent: false,
                         detail: format!("{e:#}"),
                     })
+            }
+            // Formatted and enveloped as lettre's `AsyncTransport::send` does for SMTP; memory
+            // never refuses.
+            Mailer::Memory(inbox) => {
+                inbox.keep(&message);
+                Ok(())
             }
         }
     }
@@ -105,6 +153,32 @@ mod tests {
         ] {
             assert!(smtp(url, timeout).is_err(), "{url}");
         }
+    }
+
+    #[actix_web::test]
+    async fn memory_keeps_each_message_formatted_with_its_envelope_for_every_clone() {
+        let inbox = Inbox::default();
+        let mailer = Mailer::Memory(inbox.clone());
+        let message = Message::builder()
+            .from(
+                "Ủy ban MTTQ <no-reply@voter-meetings.local>"
+                    .parse()
+                    .expect("from"),
+            )
+            .to("Nguyễn Thị Hồng Nhung <nhung@example.vn>"
+                .parse()
+                .expect("to"))
+            .subject("Lịch tiếp xúc cử tri")
+            .body("Kính gửi bà Nhung".to_owned())
+            .expect("a message");
+        mailer
+            .send(Uuid::now_v7(), message.clone())
+            .await
+            .expect("memory never refuses");
+        let kept = inbox.messages();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].formatted, message.formatted());
+        assert_eq!(&kept[0].envelope, message.envelope());
     }
 
     #[test]

@@ -114,6 +114,12 @@ impl Worker {
     /// Checks `mail_from`, the SMTP URL and the heartbeat settings now, so a bad setting stops
     /// start-up, not delivery.
     pub fn new(pool: PgPool, settings: &Settings) -> anyhow::Result<Self> {
+        Self::with_mailer(pool, settings, Mailer::from_settings(settings)?)
+    }
+
+    /// Like [`new`](Self::new), handing every email to `mailer` whatever the settings say
+    /// about SMTP.
+    pub fn with_mailer(pool: PgPool, settings: &Settings, mailer: Mailer) -> anyhow::Result<Self> {
         let from = settings.mail_from.parse().map_err(|e| {
             anyhow::anyhow!("MAIL_FROM {:?} is not a mailbox: {e}", settings.mail_from)
         })?;
@@ -127,7 +133,7 @@ impl Worker {
         );
         Ok(Self {
             pool,
-            mailer: Mailer::from_settings(settings)?,
+            mailer,
             from,
             settings: outbox.clone(),
         })

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{morning, outbox, outbox_until, parse_mail, queue_schedule, scene, sent, sql, uuid_of};
 use crate::helpers::app::{claim_due, DeliveryWorker};
 use crate::helpers::database::{base_template, TestDatabase};
-use crate::helpers::mail::{Latch, Outage, SmtpSink};
+use crate::helpers::mail::{Latch, Mail, Outage, SmtpSink};
 use crate::helpers::{eventually, Role, TestApp};
 
 async fn fan_out(app: &TestApp, election: Uuid) -> usize {

@@ -13,8 +13,10 @@ use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::mail::SmtpSink;
-use crate::helpers::{eventually, spawn_app_with, uuid_of, Settings, TestApp, Tree};
+use crate::helpers::mail::{Mail, SmtpSink};
+use crate::helpers::{
+    eventually, spawn_app_mailing, spawn_app_with, uuid_of, MemoryMail, Settings, TestApp, Tree,
+};
 
 /// 01:00 UTC (08:00 in Hồ Chí Minh City) `days` from today: always inside the test
 /// election's campaign, which runs from yesterday to 40 days ahead.
@@ -37,47 +39,55 @@ pub struct Scene {
 /// A province tree, an election whose campaign is under way, a unit in the commune and a
 /// venue there.
 pub async fn scene(configure: impl FnOnce(&mut Settings)) -> Scene {
-    let app = spawn_app_with(configure).await;
-    let tree = app.tree().await;
-    let election = app
-        .post(
-            "/elections",
-            &app.admin,
-            json!({
-                "name": "Bầu cử đại biểu Quốc hội khóa XVI và HĐND các cấp",
-                "polling_starts_at": (Utc::now() + Span::days(41)).to_rfc3339(),
-                "campaign_starts_at": (Utc::now() - Span::days(1)).to_rfc3339(),
-            }),
-        )
-        .await
-        .id();
-    let unit = app
-        .unit(
-            election,
-            tree.commune,
-            "commune_council",
-            "Đơn vị bầu cử số 1",
-        )
-        .await;
-    let venue = app
-        .venue(
-            tree.commune,
-            "Hội trường UBND xã Kỳ Đồng",
-            200,
-            Some(300.0),
-            "indoor",
-        )
-        .await;
-    Scene {
-        app,
-        tree,
-        election,
-        unit,
-        venue,
-    }
+    Scene::on(spawn_app_with(configure).await).await
+}
+
+/// The [`scene`] of an app that hands its email to `mail`.
+pub async fn scene_mailing(mail: &MemoryMail, configure: impl FnOnce(&mut Settings)) -> Scene {
+    Scene::on(spawn_app_mailing(mail, configure).await).await
 }
 
 impl Scene {
+    async fn on(app: TestApp) -> Self {
+        let tree = app.tree().await;
+        let election = app
+            .post(
+                "/elections",
+                &app.admin,
+                json!({
+                    "name": "Bầu cử đại biểu Quốc hội khóa XVI và HĐND các cấp",
+                    "polling_starts_at": (Utc::now() + Span::days(41)).to_rfc3339(),
+                    "campaign_starts_at": (Utc::now() - Span::days(1)).to_rfc3339(),
+                }),
+            )
+            .await
+            .id();
+        let unit = app
+            .unit(
+                election,
+                tree.commune,
+                "commune_council",
+                "Đơn vị bầu cử số 1",
+            )
+            .await;
+        let venue = app
+            .venue(
+                tree.commune,
+                "Hội trường UBND xã Kỳ Đồng",
+                200,
+                Some(300.0),
+                "indoor",
+            )
+            .await;
+        Scene {
+            app,
+            tree,
+            election,
+            unit,
+            venue,
+        }
+    }
+
     pub async fn candidate(&self, name: &str, email: &str, locale: &str) -> Uuid {
         self.candidate_in(self.unit, name, email, locale).await
     }
@@ -331,8 +341,8 @@ pub fn parse_mail(raw: &[u8]) -> Received {
 }
 
 /// The mails received so far to `address`, oldest first (Message-IDs are UUIDv7).
-pub fn mails_to(sink: &SmtpSink, address: &str) -> Vec<Received> {
-    let mut mails: Vec<Received> = sink
+pub fn mails_to(mail: &impl Mail, address: &str) -> Vec<Received> {
+    let mut mails: Vec<Received> = mail
         .messages()
         .iter()
         .map(|r| parse_mail(r))

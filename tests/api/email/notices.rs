@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use super::{
     calendar_property, event_property, events, insert_meeting, mails_to, morning, outbox,
-    parse_mail, scene, sql, utc, uuid_of, with_sink, MeetingRow, Received, Scene,
+    parse_mail, scene, scene_mailing, sql, utc, uuid_of, MeetingRow, Received, Scene,
 };
 use crate::helpers::app::enqueue_new_meetings;
-use crate::helpers::mail::SmtpSink;
-use crate::helpers::{Role, TestApp};
+use crate::helpers::mail::Mail;
+use crate::helpers::{MemoryMail, Role, TestApp};
 
 const HCM: chrono_tz::Tz = chrono_tz::Asia::Ho_Chi_Minh;
 
@@ -82,8 +82,8 @@ async fn reschedule(app: &TestApp, id: Uuid, patch: Value) -> Value {
 
 #[actix_web::test]
 async fn a_meeting_created_rescheduled_and_cancelled_updates_one_calendar_event() {
-    let sink = SmtpSink::start();
-    let s = scene(with_sink(&sink)).await;
+    let inbox = MemoryMail::new();
+    let s = scene_mailing(&inbox, |_| {}).await;
     let minh = s.candidate("Đỗ Văn Minh", "minh@example.vn", "vi").await;
     let hoa = s.candidate("Ngô Thị Hoa", "hoa@example.vn", "en").await;
     let hall = s
@@ -96,9 +96,9 @@ async fn a_meeting_created_rescheduled_and_cancelled_updates_one_calendar_event(
         .await;
     let id = uuid_of(&meeting["id"]);
     let uid = format!("{id}@voter-meetings");
-    sink.wait_for(2).await;
+    inbox.wait_for(2).await;
 
-    let created = &mails_to(&sink, "minh@example.vn")[0];
+    let created = &mails_to(&inbox, "minh@example.vn")[0];
     assert_eq!(
         created.subject,
         format!(
@@ -124,7 +124,7 @@ async fn a_meeting_created_rescheduled_and_cancelled_updates_one_calendar_event(
             attendee_name: Some("Đỗ Văn Minh".to_owned()),
         }
     );
-    let created_en = &mails_to(&sink, "hoa@example.vn")[0];
+    let created_en = &mails_to(&inbox, "hoa@example.vn")[0];
     assert!(created_en
         .subject
         .starts_with("New voter-contact meeting: Hội nghị thôn 4, "));
@@ -142,8 +142,8 @@ async fn a_meeting_created_rescheduled_and_cancelled_updates_one_calendar_event(
         }),
     )
     .await;
-    sink.wait_for(4).await;
-    let moved = &mails_to(&sink, "minh@example.vn")[1];
+    inbox.wait_for(4).await;
+    let moved = &mails_to(&inbox, "minh@example.vn")[1];
     assert_eq!(
         moved.subject,
         format!(
@@ -174,7 +174,7 @@ async fn a_meeting_created_rescheduled_and_cancelled_updates_one_calendar_event(
     assert_eq!(rescheduled.uid, uid);
     assert!(rescheduled.sequence > new.sequence);
     assert_eq!(rescheduled.start, utc(moved_to));
-    let moved_en = &mails_to(&sink, "hoa@example.vn")[1];
+    let moved_en = &mails_to(&inbox, "hoa@example.vn")[1];
     assert!(moved_en
         .subject
         .starts_with("Voter-contact meeting rescheduled: Hội nghị thôn 4, "));
@@ -189,8 +189,8 @@ async fn a_meeting_created_rescheduled_and_cancelled_updates_one_calendar_event(
         )
         .await
         .ok(200);
-    sink.wait_for(6).await;
-    let cancelled = &mails_to(&sink, "minh@example.vn")[2];
+    inbox.wait_for(6).await;
+    let cancelled = &mails_to(&inbox, "minh@example.vn")[2];
     assert_eq!(
         cancelled.subject,
         format!(
@@ -210,7 +210,7 @@ async fn a_meeting_created_rescheduled_and_cancelled_updates_one_calendar_event(
     assert_eq!(cancel.status, EventStatus::Cancelled);
     assert!(cancel.sequence > rescheduled.sequence);
     assert_eq!(cancel.attendee, "mailto:minh@example.vn");
-    let cancelled_en = &mails_to(&sink, "hoa@example.vn")[2];
+    let cancelled_en = &mails_to(&inbox, "hoa@example.vn")[2];
     assert!(cancelled_en
         .subject
         .starts_with("Voter-contact meeting cancelled: "));
@@ -225,7 +225,7 @@ async fn a_meeting_created_rescheduled_and_cancelled_updates_one_calendar_event(
     assert_eq!(events[0].get_status(), Some(EventStatus::Cancelled));
     assert_eq!(events[0].get_sequence(), Some(cancel.sequence));
     assert_eq!(
-        sink.settled(&s.app).await.len(),
+        inbox.settled(&s.app).await.len(),
         6,
         "one notice per candidate and change, none late"
     );
@@ -233,17 +233,17 @@ async fn a_meeting_created_rescheduled_and_cancelled_updates_one_calendar_event(
 
 #[actix_web::test]
 async fn an_edit_tells_the_candidates_it_adds_or_removes_and_a_title_change_tells_nobody() {
-    let sink = SmtpSink::start();
-    let s = scene(with_sink(&sink)).await;
+    let inbox = MemoryMail::new();
+    let s = scene_mailing(&inbox, |_| {}).await;
     let minh = s.candidate("Đỗ Văn Minh", "minh@example.vn", "vi").await;
     let hoa = s.candidate("Ngô Thị Hoa", "hoa@example.vn", "vi").await;
     let meeting = s.post_meeting("Hội nghị thôn 5", morning(6), &[minh]).await;
     let id = uuid_of(&meeting["id"]);
-    sink.wait_for(1).await;
+    inbox.wait_for(1).await;
 
     reschedule(&s.app, id, json!({"candidate_ids": [hoa]})).await;
-    sink.wait_for(3).await;
-    let dropped = &mails_to(&sink, "minh@example.vn")[1];
+    inbox.wait_for(3).await;
+    let dropped = &mails_to(&inbox, "minh@example.vn")[1];
     assert!(dropped
         .subject
         .starts_with("Hủy hội nghị tiếp xúc cử tri: "));
@@ -252,7 +252,7 @@ async fn an_edit_tells_the_candidates_it_adds_or_removes_and_a_title_change_tell
         Some("Ông/bà không còn tham dự hội nghị tiếp xúc cử tri “Hội nghị thôn 5”.")
     );
     assert_eq!(itip(dropped).method, "CANCEL");
-    let added = &mails_to(&sink, "hoa@example.vn")[0];
+    let added = &mails_to(&inbox, "hoa@example.vn")[0];
     assert!(added.subject.starts_with("Hội nghị tiếp xúc cử tri mới: "));
     assert_eq!(itip(added).method, "REQUEST");
 
@@ -266,8 +266,8 @@ async fn an_edit_tells_the_candidates_it_adds_or_removes_and_a_title_change_tell
 
 #[actix_web::test]
 async fn changes_to_several_meetings_in_one_request_make_one_notice_per_candidate() {
-    let sink = SmtpSink::start();
-    let s = scene(with_sink(&sink)).await;
+    let inbox = MemoryMail::new();
+    let s = scene_mailing(&inbox, |_| {}).await;
     let minh = s.candidate("Đỗ Văn Minh", "minh@example.vn", "vi").await;
     let hoa = s.candidate("Ngô Thị Hoa", "hoa@example.vn", "en").await;
     let gone = s.candidate("Mai Văn Đi", "di@example.vn", "vi").await;
@@ -285,8 +285,8 @@ async fn changes_to_several_meetings_in_one_request_make_one_notice_per_candidat
         "one each for Minh and Hoa; none for the withdrawn"
     );
 
-    sink.wait_for(2).await;
-    let minh_mail = &mails_to(&sink, "minh@example.vn")[0];
+    inbox.wait_for(2).await;
+    let minh_mail = &mails_to(&inbox, "minh@example.vn")[0];
     assert_eq!(
         minh_mail.subject,
         "Thay đổi lịch tiếp xúc cử tri: 2 hội nghị"
@@ -313,17 +313,17 @@ async fn changes_to_several_meetings_in_one_request_make_one_notice_per_candidat
             format!("{second}@voter-meetings")
         ]
     );
-    let hoa_mail = &mails_to(&sink, "hoa@example.vn")[0];
+    let hoa_mail = &mails_to(&inbox, "hoa@example.vn")[0];
     assert!(hoa_mail
         .subject
         .starts_with("New voter-contact meeting: Hội nghị thứ nhất, "));
-    assert!(mails_to(&sink, "di@example.vn").is_empty());
+    assert!(mails_to(&inbox, "di@example.vn").is_empty());
 }
 
 /// The one committee notice to `address`, once it arrived.
-async fn committee_mail(sink: &SmtpSink, address: &str, total: usize) -> Received {
-    sink.wait_for(total).await;
-    let mut mails = mails_to(sink, address);
+async fn committee_mail(inbox: &impl Mail, address: &str, total: usize) -> Received {
+    inbox.wait_for(total).await;
+    let mut mails = mails_to(inbox, address);
     assert_eq!(mails.len(), 1, "one notice to {address}");
     mails.remove(0)
 }
@@ -372,10 +372,8 @@ async fn planned(s: &Scene, venue: Uuid, title: &str, day: i64, expected: i32) -
 
 #[actix_web::test]
 async fn a_new_health_rule_tells_each_nearest_committee_in_words_what_to_do() {
-    let sink = SmtpSink::start();
-    let url = sink.url();
-    let s = scene(move |settings| {
-        settings.smtp_url = Some(url.into());
+    let inbox = MemoryMail::new();
+    let s = scene_mailing(&inbox, |settings| {
         settings.public_url = Some("https://vm.example.vn".to_owned());
     })
     .await;
@@ -415,8 +413,8 @@ async fn a_new_health_rule_tells_each_nearest_committee_in_words_what_to_do() {
     );
 
     let total = notices_to_candidates + 2;
-    let commune = committee_mail(&sink, "commune@mttq.example.vn", total).await;
-    let district = committee_mail(&sink, "district@mttq.example.vn", total).await;
+    let commune = committee_mail(&inbox, "commune@mttq.example.vn", total).await;
+    let district = committee_mail(&inbox, "district@mttq.example.vn", total).await;
     assert_eq!(
         commune.subject,
         "Cần xem lại 1 hội nghị tiếp xúc cử tri – Bầu cử đại biểu Quốc hội khóa XVI và HĐND các cấp"
@@ -467,8 +465,8 @@ async fn a_new_health_rule_tells_each_nearest_committee_in_words_what_to_do() {
         )
         .await
         .ok(201);
-    sink.wait_for(total + 1).await;
-    let banned = mails_to(&sink, "commune@mttq.example.vn").remove(1);
+    inbox.wait_for(total + 1).await;
+    let banned = mails_to(&inbox, "commune@mttq.example.vn").remove(1);
     assert!(banned.text.contains(
         "Các hội nghị tiếp xúc cử tri đã lên kế hoạch dưới đây không còn tổ chức được như dự kiến."
     ));
@@ -490,8 +488,8 @@ async fn a_new_health_rule_tells_each_nearest_committee_in_words_what_to_do() {
 
 #[actix_web::test]
 async fn a_meeting_whose_last_candidate_withdrew_is_flagged_and_its_committee_told() {
-    let sink = SmtpSink::start();
-    let s = scene(with_sink(&sink)).await;
+    let inbox = MemoryMail::new();
+    let s = scene_mailing(&inbox, |_| {}).await;
     let minh = s.candidate("Đỗ Văn Minh", "minh@example.vn", "vi").await;
     let hoa = s.candidate("Ngô Thị Hoa", "hoa@example.vn", "vi").await;
     let alone = s.post_meeting("Hội nghị thôn 6", morning(7), &[minh]).await;
@@ -528,7 +526,7 @@ async fn a_meeting_whose_last_candidate_withdrew_is_flagged_and_its_committee_to
             candidates: &[lonely],
         },
     );
-    sink.wait_for(3).await;
+    inbox.wait_for(3).await;
 
     for candidate in [minh, lonely] {
         s.app
@@ -561,7 +559,7 @@ async fn a_meeting_whose_last_candidate_withdrew_is_flagged_and_its_committee_to
         .await;
     assert_eq!(orphaned.ok(200)["needs_attention"], true);
 
-    let mail = committee_mail(&sink, "commune@mttq.example.vn", 4).await;
+    let mail = committee_mail(&inbox, "commune@mttq.example.vn", 4).await;
     assert_eq!(
         mail.subject,
         "Cần xem lại 1 hội nghị tiếp xúc cử tri – Bầu cử đại biểu Quốc hội khóa XVI và HĐND các cấp"
@@ -588,8 +586,8 @@ async fn a_meeting_whose_last_candidate_withdrew_is_flagged_and_its_committee_to
 
 #[actix_web::test]
 async fn a_new_address_for_a_candidate_is_announced_to_the_old_one() {
-    let sink = SmtpSink::start();
-    let s = scene(with_sink(&sink)).await;
+    let inbox = MemoryMail::new();
+    let s = scene_mailing(&inbox, |_| {}).await;
     let lan = s.candidate("Trần Thị Lan", "lan@example.vn", "vi").await;
     s.app
         .patch(
@@ -607,7 +605,7 @@ async fn a_new_address_for_a_candidate_is_announced_to_the_old_one() {
         )
         .await
         .ok(200);
-    let mail = parse_mail(&sink.wait_for(1).await[0]);
+    let mail = parse_mail(&inbox.wait_for(1).await[0]);
     assert_eq!(mail.to_address, "LAN@example.vn");
     assert_eq!(
         mail.subject,
@@ -660,12 +658,12 @@ async fn a_notice_that_cannot_be_written_is_kept_as_failed_and_the_change_goes_o
 
 #[actix_web::test]
 async fn a_shorter_campaign_tells_the_committee_of_the_meetings_it_leaves_out() {
-    let sink = SmtpSink::start();
-    let s = scene(with_sink(&sink)).await;
+    let inbox = MemoryMail::new();
+    let s = scene_mailing(&inbox, |_| {}).await;
     s.candidate("Đỗ Văn Minh", "minh@example.vn", "vi").await;
     let early = planned(&s, s.venue, "Hội nghị đầu đợt", 5, 50).await;
     let late = planned(&s, s.venue, "Hội nghị cuối đợt", 20, 50).await;
-    sink.wait_for(2).await;
+    inbox.wait_for(2).await;
 
     // Polling moves forward: the campaign now ends 24 hours before, in about 9 days.
     let polling = Utc::now() + Span::days(10);
@@ -677,7 +675,7 @@ async fn a_shorter_campaign_tells_the_committee_of_the_meetings_it_leaves_out() 
         )
         .await
         .ok(200);
-    let mail = committee_mail(&sink, "commune@mttq.example.vn", 3).await;
+    let mail = committee_mail(&inbox, "commune@mttq.example.vn", 3).await;
     assert!(mail.text.contains("1. Hội nghị cuối đợt"));
     assert!(!mail.text.contains("Hội nghị đầu đợt"));
     let problem = row(&mail.text, "Vấn đề");

@@ -1,6 +1,6 @@
-//! Schedule emails: text, HTML and a published calendar with the subscription link, over SMTP
-//! or as `.eml` files; fan-outs that run once at a time; at most one an hour per candidate
-//! unless an admin asks; `/outbox` for admins.
+//! Schedule emails: text, HTML and a published calendar with the subscription link, over SMTP,
+//! as `.eml` files or into memory; fan-outs that run once at a time; at most one an hour per
+//! candidate unless an admin asks; `/outbox` for admins.
 use std::path::Path;
 
 use chrono::Duration as Span;
@@ -10,10 +10,11 @@ use uuid::Uuid;
 
 use super::{
     calendar_property, cancel_in_db, event_property, morning, outbox, parse_mail, queue_schedule,
-    scene, sent, sql, utc, uuid_of, with_sink,
+    scene, scene_mailing, sent, sql, utc, uuid_of, with_sink,
 };
-use crate::helpers::mail::SmtpSink;
-use crate::helpers::Role;
+use crate::helpers::app::{hand_over_one_due_twice, Inbox};
+use crate::helpers::mail::{Mail, SmtpSink};
+use crate::helpers::{MemoryMail, Role};
 
 #[actix_web::test]
 async fn a_schedule_arrives_as_text_html_and_a_calendar_with_vietnamese_intact() {
@@ -117,13 +118,13 @@ async fn a_schedule_arrives_as_text_html_and_a_calendar_with_vietnamese_intact()
 
 #[actix_web::test]
 async fn an_english_speaking_candidate_gets_the_schedule_in_english() {
-    let sink = SmtpSink::start();
-    let s = scene(with_sink(&sink)).await;
+    let inbox = MemoryMail::new();
+    let s = scene_mailing(&inbox, |_| {}).await;
     let lan = s.candidate("Trần Thị Lan", "lan@example.vn", "en").await;
     let starts_at = morning(5);
     s.meeting("Voter meeting, Kỳ Đồng", starts_at, &[lan]);
     queue_schedule(&s.app, lan).await;
-    let mail = parse_mail(&sink.wait_for(1).await[0]);
+    let mail = parse_mail(&inbox.wait_for(1).await[0]);
     assert!(mail
         .subject
         .starts_with("Your voter-contact meeting schedule – "));
@@ -136,6 +137,46 @@ async fn an_english_speaking_candidate_gets_the_schedule_in_english() {
         assert!(!body.contains("Kính gửi"));
     }
     assert!(mail.html.contains("<html lang=\"en\">"));
+}
+
+#[actix_web::test]
+async fn memory_keeps_byte_for_byte_the_message_an_smtp_server_receives() {
+    let sink = SmtpSink::start();
+    let s = scene(|settings| {
+        settings.smtp_url = Some(sink.url().into());
+        settings.outbox.enabled = false;
+    })
+    .await;
+    let nhung = s
+        .candidate("Nguyễn Thị Hồng Nhung", "nhung@example.vn", "vi")
+        .await;
+    s.meeting("Tiếp xúc cử tri xã Kỳ Đồng", morning(10), &[nhung]);
+    let outbox_id = queue_schedule(&s.app, nhung).await;
+
+    let memory = Inbox::default();
+    hand_over_one_due_twice(&s.app.settings, &memory).await;
+    let kept = memory.messages();
+    assert_eq!(kept.len(), 1, "memory kept the message");
+    // lettre ends DATA with `\r\n.\r\n` whatever the message ends with, so a server keeps
+    // one CRLF more than the message: an empty last line, which MIME readers ignore.
+    let over_smtp = sink.wait_for(1).await;
+    let expected = [kept[0].formatted.as_slice(), b"\r\n"].concat();
+    assert!(
+        over_smtp[0] == expected,
+        "memory kept:\n{}\nthe SMTP server received:\n{}",
+        String::from_utf8_lossy(&kept[0].formatted),
+        String::from_utf8_lossy(&over_smtp[0])
+    );
+    let mail = parse_mail(&kept[0].formatted);
+    assert_eq!(mail.message_id, format!("{outbox_id}@voter-meetings"));
+    let to: Vec<String> = kept[0]
+        .envelope
+        .to()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(to, vec!["nhung@example.vn"], "the envelope's recipient");
+    sent(&s.app, outbox_id).await;
 }
 
 #[actix_web::test]

@@ -12,12 +12,14 @@ pub use voter_meetings::config::Settings;
 pub use voter_meetings::db::{Constraint, DbError, Violation, MIGRATIONS};
 pub use voter_meetings::domain::kinds::Role;
 pub use voter_meetings::domain::problem::Code;
+pub use voter_meetings::email::transport::Inbox;
 
 use voter_meetings::app::{tokens, Clock, Ctx};
 use voter_meetings::db::outbox;
 use voter_meetings::db::pool::{self, PoolSettings};
 use voter_meetings::domain::scope::Caller;
-use voter_meetings::email::{notices, worker};
+use voter_meetings::email::transport::Mailer;
+use voter_meetings::email::{delivery, notices, worker};
 use voter_meetings::startup::{self, Application};
 
 use super::database::ConnectionSlot;
@@ -102,6 +104,30 @@ pub fn claim_due(
         .collect())
 }
 
+/// Claims one due email and builds its message once, as the outbox worker does; hands that
+/// same message to SMTP as `settings` name it and to `memory`, then records it sent.
+pub async fn hand_over_one_due_twice(settings: &Settings, memory: &Inbox) {
+    let mut conn = super::database::connect(settings.database_url.expose_secret());
+    let worker_id = Uuid::now_v7();
+    outbox::heartbeat(&mut conn, worker_id).expect("a heartbeat");
+    let mut claimed = outbox::claim_due(&mut conn, worker_id, 1, 300.0).expect("a claim");
+    let mail = claimed.pop().expect("one due email");
+    let from = settings.mail_from.parse().expect("MAIL_FROM is a mailbox");
+    let message = delivery::message(&from, &mail).expect("the message builds");
+    for mailer in [
+        Mailer::from_settings(settings).expect("an SMTP mailer"),
+        Mailer::Memory(memory.clone()),
+    ] {
+        mailer
+            .send(mail.id, message.clone())
+            .await
+            .unwrap_or_else(|e| panic!("not handed over: {e:?}"));
+    }
+    let recorded = outbox::record(&mut conn, mail.lease(), &outbox::Outcome::Sent);
+    assert!(recorded.expect("the outcome is recorded"), "the lease held");
+    outbox::deregister(&mut conn, worker_id).expect("deregistered");
+}
+
 /// An outbox worker alone, as another instance runs one, on the test's runtime with a small
 /// pool of its own: stopped cleanly, or killed as `kill -9` would (no outcome recorded, no
 /// goodbye, its heartbeat just ends).
@@ -160,14 +186,25 @@ pub struct Server {
 impl Server {
     /// Builds the application from `settings` (its listener bound before this returns, so the
     /// port is taken and kept) with its pools (`database_pool_size` and
-    /// `database_reports_pool_size` connections), and serves.
-    pub fn start(settings: Settings) -> Self {
+    /// `database_reports_pool_size` connections), and serves; its outbox worker hands every
+    /// email to `memory` when given one, else to what the settings name.
+    pub fn start(settings: Settings, memory: Option<Inbox>) -> Self {
         let (ready, port) = mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let pools = startup::pools(&settings);
-                let app = match Application::build(settings, pools, Clock::system()) {
+                let clock = Clock::system();
+                let built = match memory {
+                    Some(inbox) => Application::build_with_mailer(
+                        settings,
+                        pools,
+                        clock,
+                        Mailer::Memory(inbox),
+                    ),
+                    None => Application::build(settings, pools, clock),
+                };
+                let app = match built {
                     Ok(app) => app,
                     Err(e) => {
                         let _ = ready.send(Err(anyhow!("{e:#}")));

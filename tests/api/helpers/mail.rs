@@ -1,7 +1,12 @@
-//! Mail in tests: an in-process SMTP server (`mailin-embedded`) that keeps every message it
-//! accepts (and may refuse some recipients for good, or take messages and never answer), an
-//! SMTP outage that holds its port for the server that comes back, and a latch that holds one
-//! sink's deliveries until another sink has received mail.
+//! Mail in tests, two backends read the same way ([`Mail`]):
+//! - [`MemoryMail`]: the worker hands each message to memory as lettre formats it for SMTP
+//!   (an SMTP server gets the same bytes and one CRLF more). For tests of what mail says and
+//!   to whom; no sockets, nothing to wait for but the worker.
+//! - [`SmtpSink`]: an in-process SMTP server (`mailin-embedded`) that keeps every message it
+//!   accepts (and may refuse some recipients for good, or take messages and never answer),
+//!   with an SMTP outage that holds its port for the server that comes back, and a latch that
+//!   holds one sink's deliveries until another sink has received mail. For tests of what SMTP
+//!   does to delivery.
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -10,8 +15,66 @@ use std::time::Duration;
 
 use mailin_embedded::{response, Handler, Response, Server, SslConfig};
 
+use super::app::Inbox;
 use super::eventually::eventually;
 use super::TestApp;
+
+/// What a test reads of the mail an app sent, whichever backend took it.
+pub trait Mail {
+    /// Every message received so far, raw, in the order received.
+    fn messages(&self) -> Vec<Vec<u8>>;
+
+    /// Waits until at least `n` messages have arrived, then returns them all.
+    async fn wait_for(&self, n: usize) -> Vec<Vec<u8>> {
+        eventually(&format!("{n} message(s) received"), || async {
+            let messages = self.messages();
+            if messages.len() >= n {
+                Ok(messages)
+            } else {
+                Err(format!("{} received", messages.len()))
+            }
+        })
+        .await
+    }
+}
+
+/// The messages the outbox worker of an app spawned with
+/// [`spawn_app_mailing`](super::spawn_app_mailing) handed over, kept in memory.
+#[derive(Clone, Default)]
+pub struct MemoryMail {
+    inbox: Inbox,
+}
+
+impl MemoryMail {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Where the worker puts what it sends.
+    pub fn inbox(&self) -> Inbox {
+        self.inbox.clone()
+    }
+
+    /// Every message that will ever arrive from `app` (and the instances started beside it):
+    /// waits until its outbox has no pending email, stops the app so that no delivery can
+    /// start, and only then returns the messages. A send is kept before its outcome is
+    /// recorded, so nothing is still on its way.
+    pub async fn settled(&self, app: &TestApp) -> Vec<Vec<u8>> {
+        app.outbox_drained().await;
+        app.stop();
+        self.messages()
+    }
+}
+
+impl Mail for MemoryMail {
+    fn messages(&self) -> Vec<Vec<u8>> {
+        self.inbox
+            .messages()
+            .into_iter()
+            .map(|handed| handed.formatted)
+            .collect()
+    }
+}
 
 /// Opened by one sink's first message; another sink can hold its deliveries until then.
 #[derive(Clone, Default)]
@@ -154,24 +217,6 @@ impl SmtpSink {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
-    /// Every message received so far, raw.
-    pub fn messages(&self) -> Vec<Vec<u8>> {
-        self.shared.received.lock().expect("sink lock").clone()
-    }
-
-    /// Waits until at least `n` messages have arrived, then returns them all.
-    pub async fn wait_for(&self, n: usize) -> Vec<Vec<u8>> {
-        eventually(&format!("{n} message(s) at the sink"), || async {
-            let messages = self.messages();
-            if messages.len() >= n {
-                Ok(messages)
-            } else {
-                Err(format!("{} received", messages.len()))
-            }
-        })
-        .await
-    }
-
     async fn idle(&self) {
         eventually("the sink's SMTP connections end", || async {
             match self.shared.open.load(Ordering::SeqCst) {
@@ -192,6 +237,12 @@ impl SmtpSink {
         app.stop();
         self.idle().await;
         self.messages()
+    }
+}
+
+impl Mail for SmtpSink {
+    fn messages(&self) -> Vec<Vec<u8>> {
+        self.shared.received.lock().expect("sink lock").clone()
     }
 }
 

@@ -7,7 +7,7 @@
 //! - `database` — templates and per-test databases
 //! - `client` — HTTP requests and [`Answer`]
 //! - `fixtures` — the reference data tests build on
-//! - `mail` — SMTP sink and outage
+//! - `mail` — mail kept in memory, and an SMTP sink and outage
 //! - `eventually` — waiting for background work
 pub mod app;
 pub mod client;
@@ -24,11 +24,13 @@ use diesel::sql_types::{Bool, Text};
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
 use uuid::Uuid;
 
+use app::Inbox;
 pub use app::{Role, Settings};
 pub use client::{uuid_of, Answer};
 pub use database::{ConnectionSlot, TestDatabase};
 pub use eventually::eventually;
 pub use fixtures::{from_now, Tree};
+pub use mail::MemoryMail;
 
 pub struct TestApp {
     pub address: String,
@@ -44,6 +46,8 @@ pub struct TestApp {
     pending_mail_expected: AtomicBool,
     /// The database this app owns and drops (none while it builds a template).
     database: Option<TestDatabase>,
+    /// Where its workers hand email when it keeps mail in memory.
+    memory: Option<Inbox>,
 }
 
 /// The test settings: `config/test.toml`, a port the OS picks, `.eml` files instead of SMTP.
@@ -62,11 +66,22 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp::on(TestDatabase::clone_of(database::base_template()), configure)
 }
 
+/// An app whose outbox worker, and those of the instances started beside it, hand every
+/// email to `mail` instead of SMTP or files.
+pub async fn spawn_app_mailing(
+    mail: &MemoryMail,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let database = TestDatabase::clone_of(database::base_template());
+    let (name, url) = (database.name.clone(), database.url.clone());
+    TestApp::serve(name, url, Some(database), Some(mail.inbox()), configure)
+}
+
 impl TestApp {
     /// Serves `database` (a clone of a fixture's template), dropped when the app is.
     pub fn on(database: TestDatabase, configure: impl FnOnce(&mut Settings)) -> Self {
         let (name, url) = (database.name.clone(), database.url.clone());
-        Self::serve(name, url, Some(database), configure)
+        Self::serve(name, url, Some(database), None, configure)
     }
 
     /// The service's own log on stderr, filtered by `TEST_LOG` (e.g. `TEST_LOG=warn`), for
@@ -87,13 +102,14 @@ impl TestApp {
     pub fn borrowing(database_url: &str) -> Self {
         let name = database_url.rsplit('/').next().unwrap_or_default();
         let name = name.split('?').next().unwrap_or_default().to_owned();
-        Self::serve(name, database_url.to_owned(), None, |_| {})
+        Self::serve(name, database_url.to_owned(), None, None, |_| {})
     }
 
     fn serve(
         db_name: String,
         database_url: String,
         database: Option<TestDatabase>,
+        memory: Option<Inbox>,
         configure: impl FnOnce(&mut Settings),
     ) -> Self {
         Self::log_if_asked();
@@ -104,7 +120,7 @@ impl TestApp {
         let slot = ConnectionSlot::take(settings.database_pool_size);
         let mut conn = database::connect(&database_url);
         let (_, admin) = app::create_token(&mut conn, "test admin", Role::Admin, None);
-        let server = app::Server::start(settings.clone());
+        let server = app::Server::start(settings.clone(), memory.clone());
         TestApp {
             address: format!("http://127.0.0.1:{}", server.port),
             db_name,
@@ -121,6 +137,7 @@ impl TestApp {
             slots: Mutex::new(vec![slot]),
             pending_mail_expected: AtomicBool::new(false),
             database,
+            memory,
         }
     }
 
@@ -130,7 +147,7 @@ impl TestApp {
         let mut settings = self.settings.clone();
         configure(&mut settings);
         let slot = ConnectionSlot::take(settings.database_pool_size);
-        let server = app::Server::start(settings);
+        let server = app::Server::start(settings, self.memory.clone());
         self.servers.lock().expect("servers").push(server);
         self.slots.lock().expect("slots").push(slot);
     }
