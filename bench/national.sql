@@ -32,6 +32,10 @@ SELECT g AS n, (g - 1) % 60 + 1 AS pn, gen_random_uuid() AS id FROM generate_ser
 CREATE TEMP TABLE comm ON COMMIT DROP AS
 SELECT g AS n, (g - 1) % 700 + 1 AS dn, gen_random_uuid() AS id FROM generate_series(1, 10000) g;
 
+-- Provinces have their row in `provinces` too (migration 000013: codes and names unique
+-- nationwide, a Citus reference table), as db::regions::insert writes it.
+INSERT INTO provinces (id, code, name)
+SELECT id, lpad(n::text, 2, '0'), format('Tỉnh %s', n) FROM prov;
 INSERT INTO regions (id, province_id, parent_id, level, name, code, contact_email, path)
 SELECT id, id, NULL, 'province', format('Tỉnh %s', n), lpad(n::text, 2, '0'),
        format('mttq.tinh%s@example.vn', n), ARRAY[id]
@@ -133,7 +137,8 @@ SELECT m.id, m.province_id, el.id,
        CASE WHEN m.reported THEN m.late END,
        CASE WHEN m.reported AND m.format = 'online' THEN m.attendees END
   FROM mt m, el, regions vr, regions ur
- WHERE vr.id = m.venue_region AND ur.id = m.region_id;
+ WHERE vr.province_id = m.province_id AND vr.id = m.venue_region
+   AND ur.province_id = m.province_id AND ur.id = m.region_id;
 
 INSERT INTO meeting_units (meeting_id, electoral_unit_id, province_id)
 SELECT id, unit_id, province_id FROM mt;
@@ -153,13 +158,13 @@ SELECT m.site_id, m.id, m.province_id, m.venue_id, 150, 300, 0,
  WHERE m.format = 'in_person';
 
 INSERT INTO attendance_reports (id, province_id, meeting_id, revision, attendees, online_attendees,
-                                sites, opinions_count, opinions, late, filed_at)
+                                sites, opinions_count, opinions, late, filed_after_deadline, filed_at)
 SELECT gen_random_uuid(), m.province_id, m.id, 1, m.attendees,
        CASE WHEN m.format = 'online' THEN m.attendees END,
        CASE WHEN m.format = 'in_person'
             THEN jsonb_build_array(jsonb_build_object('site_id', m.site_id, 'attendees', m.attendees))
             ELSE '[]'::jsonb END,
-       m.attendees % 7, '[]'::jsonb, m.late,
+       m.attendees % 7, '[]'::jsonb, m.late, m.late,
        m.ends_at + CASE WHEN m.late THEN interval '30 hours' ELSE interval '3 hours' END
   FROM mt m
  WHERE m.reported;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints the SQL that GET /api/v1/reports/attendance?group_by=region runs, taken from
-src/db/reports.rs (so the bare-SQL baseline follows the code), with $1 (election) and $2
-(region, NULL = national) filled in as literals, one statement per `;`:
+src/db/reports.rs (so the bare-SQL baseline follows the code), with $1 (election), $2
+(region, NULL = national) and $3 (now) filled in, one statement per `;`:
 
   1. the rows       (SCOPED_MEETINGS + the GroupBy::Region body with FIGURES)
   2. the totals     (SCOPED_MEETINGS + SELECT FIGURES FROM m)
@@ -75,7 +75,8 @@ def main():
     for name, sql in statements.items():
         if args.only and name != args.only:
             continue
-        sql = sql.replace("$2::uuid", r).replace("$2", r).replace("$1", e)
+        # $3 is the service's clock reading (overdue reports); the database's will do.
+        sql = sql.replace("$2::uuid", r).replace("$2", r).replace("$1", e).replace("$3", "now()")
         if args.explain:
             sql = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)\n" + sql
         print(f"-- {name}\n{sql};\n")

@@ -310,7 +310,11 @@ diesel::joinable!(console_sessions -> api_tokens (token_id));
 diesel::joinable!(electoral_units -> elections (election_id));
 diesel::joinable!(idempotency_keys -> api_tokens (token_id));
 diesel::joinable!(meetings -> elections (election_id));
+diesel::joinable!(meetings -> provinces (province_id));
+diesel::joinable!(outbox -> provinces (province_id));
+diesel::joinable!(regions -> provinces (province_id));
 diesel::joinable!(schedule_fan_outs -> elections (election_id));
+diesel::joinable!(schedule_fan_outs -> provinces (province_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,

@@ -7,6 +7,7 @@ mod auth_first;
 mod authority;
 mod before_routing;
 mod budgets;
+mod citus;
 mod cli;
 mod config;
 mod demo;

@@ -143,13 +143,15 @@ impl TestApp {
 
     /// Another instance of the service on the same database (its own pool and outbox
     /// worker), with these settings over this app's; stopped with this app.
-    pub fn start_instance(&self, configure: impl FnOnce(&mut Settings)) {
+    pub fn start_instance(&self, configure: impl FnOnce(&mut Settings)) -> String {
         let mut settings = self.settings.clone();
         configure(&mut settings);
         let slot = ConnectionSlot::take(settings.database_pool_size);
         let server = app::Server::start(settings, self.memory.clone());
+        let address = format!("http://127.0.0.1:{}", server.port);
         self.servers.lock().expect("servers").push(server);
         self.slots.lock().expect("slots").push(slot);
+        address
     }
 
     /// Stops every instance of the app (serving and delivering) now; teardown does it too.
