@@ -134,26 +134,7 @@ async fn plans_entering_by_every_node_book_a_candidate_once() {
     let election = app.election().await;
     let s = app.setup(election).await;
     // Rule 2: one candidate planned into twelve meetings at the same hour, by every node.
-    let mut plans = Vec::new();
-    for i in 0..12 {
-        let venue = app
-            .venue(
-                s.tree.commune,
-                &format!("Nhà văn hóa xóm {i}"),
-                100,
-                None,
-                "indoor",
-            )
-            .await;
-        let mut body = s.in_person(
-            venue,
-            "2021-05-10T08:00:00+07:00",
-            "2021-05-10T10:00:00+07:00",
-            40,
-        );
-        body["candidate_ids"] = json!([s.candidates[0]]);
-        plans.push(body);
-    }
+    let plans = app.plans_of_one_candidate_at_one_hour(&s, 12).await;
     let planned = join_all(
         plans
             .into_iter()

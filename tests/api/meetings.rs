@@ -100,26 +100,7 @@ async fn twenty_concurrent_plans_for_one_candidate_at_one_time_book_exactly_one(
     let app = spawn_app().await;
     let election = app.election().await;
     let s = app.setup(election).await;
-    let mut bodies = Vec::new();
-    for i in 0..20 {
-        let venue = app
-            .venue(
-                s.tree.commune,
-                &format!("Nhà văn hóa thôn {i}"),
-                100,
-                None,
-                "indoor",
-            )
-            .await;
-        let mut body = s.in_person(
-            venue,
-            "2021-05-10T08:00:00+07:00",
-            "2021-05-10T10:00:00+07:00",
-            50,
-        );
-        body["candidate_ids"] = json!([s.candidates[0]]);
-        bodies.push(body);
-    }
+    let bodies = app.plans_of_one_candidate_at_one_hour(&s, 20).await;
     app.warm_pool().await;
     let answers = join_all(
         bodies

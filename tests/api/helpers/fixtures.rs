@@ -129,6 +129,32 @@ impl TestApp {
         .id()
     }
 
+    /// `n` plans of the unit's first candidate alone, all on 2021-05-10 from 08:00 to 10:00,
+    /// each at a hall of its own in the commune: rule 2 lets exactly one of them book.
+    pub async fn plans_of_one_candidate_at_one_hour(&self, s: &Setup, n: usize) -> Vec<Value> {
+        let mut bodies = Vec::with_capacity(n);
+        for i in 0..n {
+            let venue = self
+                .venue(
+                    s.tree.commune,
+                    &format!("Nhà văn hóa thôn {i}"),
+                    100,
+                    None,
+                    "indoor",
+                )
+                .await;
+            let mut body = s.in_person(
+                venue,
+                "2021-05-10T08:00:00+07:00",
+                "2021-05-10T10:00:00+07:00",
+                50,
+            );
+            body["candidate_ids"] = json!([s.candidates[0]]);
+            bodies.push(body);
+        }
+        bodies
+    }
+
     pub async fn venue(
         &self,
         region: Uuid,
