@@ -22,8 +22,8 @@ INSERT INTO audit_log (province_id, actor_name, action, entity_type, entity_id, 
 SELECT b.province_id, 'pgbench', 'create', 'meeting', vm_bench_mid(:k), p.audit_after
   FROM vm_bench_pairs b, vm_bench_payload p WHERE b.n = :k % 400;
 INSERT INTO outbox (id, province_id, kind, recipient, recipient_name, candidate_id, subject,
-                    body_text, body_html, ics, status, sent_at)
+                    body_text, body_html, ics, ics_method, status, sent_at)
 SELECT gen_random_uuid(), b.province_id, 'meeting_change', 'pgbench@example.vn', 'pgbench',
-       b.candidate_id, p.subject, p.body_text, p.body_html, p.ics, 'sent', now()
+       b.candidate_id, p.subject, p.body_text, p.body_html, p.ics, 'request', 'sent', now()
   FROM vm_bench_pairs b, vm_bench_payload p WHERE b.n = :k % 400;
 COMMIT;
