@@ -240,7 +240,7 @@ fn create_token(
     prepare_database(settings)?;
     let mut conn = crate::db::connect(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
-        crate::startup::pools(settings),
+        crate::startup::pools_on_demand(settings),
         settings.clone(),
         Clock::system(),
     );
@@ -271,7 +271,7 @@ fn as_system<T>(
     prepare_database(settings)?;
     let mut conn = crate::db::connect(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
-        crate::startup::pools(settings),
+        crate::startup::pools_on_demand(settings),
         settings.clone(),
         Clock::system(),
     );
@@ -314,7 +314,7 @@ fn import(
     prepare_database(settings)?;
     let mut conn = crate::db::connect(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
-        crate::startup::pools(settings),
+        crate::startup::pools_on_demand(settings),
         settings.clone(),
         Clock::system(),
     );
@@ -404,7 +404,7 @@ fn demo(settings: &Settings, options: crate::demo::Options) -> anyhow::Result<()
     prepare_database(settings)?;
     let mut conn = crate::db::connect(settings.database_url.expose_secret())?;
     let ctx = Ctx::new(
-        crate::startup::pools(settings),
+        crate::startup::pools_on_demand(settings),
         settings.clone(),
         Clock::system(),
     );

@@ -48,11 +48,21 @@ fn check_links(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The pools the settings ask for; connections open lazily, so this works while the
-/// database is down.
+/// The pools the settings ask for, for serving: each keeps a connection open, opened in the
+/// background, so this works while the database is down.
 pub fn pools(settings: &Settings) -> Pools {
+    pools_keeping(settings, 1)
+}
+
+/// Pools that open a connection only when asked, for a command that runs and exits.
+pub fn pools_on_demand(settings: &Settings) -> Pools {
+    pools_keeping(settings, 0)
+}
+
+fn pools_keeping(settings: &Settings, min_idle: u32) -> Pools {
     let with = |size| PoolSettings {
         size,
+        min_idle,
         wait: Duration::from_secs(5),
         statement_timeout_ms: settings.database_statement_timeout_ms,
     };

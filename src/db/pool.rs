@@ -61,6 +61,10 @@ impl ManageConnection for Manager {
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
     pub size: u32,
+    /// Connections kept open while idle, opened in the background from the start. A one-shot
+    /// command keeps none: a background connect still running when the process exits
+    /// crashes it inside libpq.
+    pub min_idle: u32,
     pub wait: Duration,
     pub statement_timeout_ms: u64,
 }
@@ -69,7 +73,7 @@ pub struct PoolSettings {
 pub fn pool(database_url: &str, settings: &PoolSettings) -> PgPool {
     Pool::builder()
         .max_size(settings.size)
-        .min_idle(Some(1))
+        .min_idle(Some(settings.min_idle))
         .test_on_check_out(false)
         .connection_timeout(settings.wait)
         .build_unchecked(Manager {

@@ -178,6 +178,7 @@ mod tests {
             "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
             &crate::db::pool::PoolSettings {
                 size: 1,
+                min_idle: 1,
                 wait: Duration::from_secs(5),
                 statement_timeout_ms: 1000,
             },

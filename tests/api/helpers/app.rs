@@ -144,6 +144,7 @@ impl DeliveryWorker {
             settings.database_url.expose_secret(),
             &PoolSettings {
                 size: 2,
+                min_idle: 1,
                 wait: std::time::Duration::from_secs(5),
                 statement_timeout_ms: settings.database_statement_timeout_ms,
             },
