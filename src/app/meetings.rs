@@ -22,6 +22,7 @@ use crate::domain::campaign_window::CampaignWindow;
 use crate::domain::kinds::{self, CandidateStatus, Format, MeetingStatus};
 use crate::domain::problem::{Code, FieldErrors, Problem};
 use crate::domain::scope::{Caller, MeetingPlace};
+use crate::domain::search;
 use crate::domain::text;
 use crate::domain::values::timestamp;
 use crate::email::notices;
@@ -565,6 +566,8 @@ struct Checked {
     place: MeetingPlace,
     candidate_ids: Vec<Uuid>,
     bookings: Vec<SiteBooking>,
+    /// What the meeting is found by (`domain::search`).
+    words: String,
 }
 
 /// Rule 1, scope (rule 11), the references of a plan, then rules 4 and 5; rules 2 and 3
@@ -662,7 +665,19 @@ fn check(tx: &mut Tx<'_>, who: &Caller, plan: &MeetingPlan) -> Result<Checked> {
             .max_by_key(Vec::len),
     }
     .unwrap_or_else(|| vec![province_id]);
+    let words = search::meeting_words(
+        &plan.title,
+        plan.sites.iter().filter_map(|s| {
+            let (v, _) = found_venues.iter().find(|(v, _)| v.id == s.venue_id)?;
+            Some((v.name.as_str(), v.address.as_str()))
+        }),
+        unit_candidates
+            .iter()
+            .filter(|c| candidate_ids.contains(&c.id))
+            .map(|c| c.full_name.as_str()),
+    );
     Ok(Checked {
+        words,
         province_id,
         region_path,
         place,
@@ -845,10 +860,10 @@ pub fn plan(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Result<Meeting> 
             election_id: plan.election_id,
             fields: fields(&plan, &checked),
         },
+        &checked.words,
     )?;
     db::insert_units(tx, id, checked.province_id, &plan.unit_ids)?;
     book(tx, id, &plan, &checked, None)?;
-    db::refresh_search(tx, &[id])?;
     let meeting = load(tx, id)?;
     audit::record(
         tx,
@@ -924,9 +939,15 @@ pub fn edit(
     ensure_not_ended(who, &row, now)?;
     let plan = patch.apply(before.plan())?;
     let checked = check(tx, who, &plan)?;
-    db::update(tx, row.province_id, id, &fields(&plan, &checked), now)?;
+    db::update(
+        tx,
+        row.province_id,
+        id,
+        &fields(&plan, &checked),
+        &checked.words,
+        now,
+    )?;
     book(tx, id, &plan, &checked, Some(&before))?;
-    db::refresh_search(tx, &[id])?;
     db::set_attention(tx, row.province_id, id, &serde_json::json!([]))?;
     let after = load(tx, id)?;
     audit::record(

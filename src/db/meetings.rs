@@ -10,6 +10,7 @@ use super::schema::{meeting_candidates, meeting_sites, meeting_units, meetings, 
 use super::{Constraint, DbError, DbResult};
 use crate::domain::booking::Clash;
 use crate::domain::kinds::{Format, MeetingStatus};
+use crate::domain::search::meeting_words;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = meetings)]
@@ -165,9 +166,15 @@ pub struct MeetingInsertForm {
     pub fields: MeetingFields,
 }
 
-pub fn insert(conn: &mut PgConnection, form: &MeetingInsertForm) -> DbResult<()> {
+diesel::define_sql_function! {
+    /// Lower case without diacritics (migration 000013): what `?q=` compares.
+    fn search_fold(value: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Inserts a meeting, found by `words` (`domain::search::meeting_words`).
+pub fn insert(conn: &mut PgConnection, form: &MeetingInsertForm, words: &str) -> DbResult<()> {
     diesel::insert_into(meetings::table)
-        .values(form)
+        .values((form, meetings::search_text.eq(search_fold(words))))
         .execute(conn)?;
     Ok(())
 }
@@ -178,11 +185,13 @@ pub fn update(
     province_id: Uuid,
     id: Uuid,
     form: &MeetingFields,
+    words: &str,
     at: DateTime<Utc>,
 ) -> DbResult<()> {
     diesel::update(meetings::table.find((id, province_id)))
         .set((
             form,
+            meetings::search_text.eq(search_fold(words)),
             meetings::version.eq(meetings::version + 1),
             meetings::updated_at.eq(at),
         ))
@@ -582,34 +591,52 @@ pub fn planned_in_region(
 }
 
 /// Rewrites the search text of these meetings from their title, venues and active candidates
-/// (folded by `search_fold`, migration 000008).
+/// as they now stand (after a venue or a candidate was renamed or withdrawn).
 pub fn refresh_search(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<()> {
+    use diesel::sql_types::{Array, Text};
     #[derive(QueryableByName)]
-    struct Folded {
+    struct Parts {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
         id: Uuid,
         #[diesel(sql_type = diesel::sql_types::Uuid)]
         province_id: Uuid,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        text: String,
+        #[diesel(sql_type = Text)]
+        title: String,
+        #[diesel(sql_type = Array<Text>)]
+        venue_names: Vec<String>,
+        #[diesel(sql_type = Array<Text>)]
+        venue_addresses: Vec<String>,
+        #[diesel(sql_type = Array<Text>)]
+        candidates: Vec<String>,
     }
-    // Read, then write each row: Citus folds no column in a distributed UPDATE (concat_ws
-    // is STABLE), and the write names the row's province.
-    let folded: Vec<Folded> = diesel::sql_query(
-        "SELECT m.id, m.province_id, search_fold(concat_ws(' ', m.title,
-            (SELECT string_agg(v.name || ' ' || v.address, ' ') FROM meeting_sites s
+    // Read, then write each row: the write names the row's province (Citus).
+    let found: Vec<Parts> = diesel::sql_query(
+        "SELECT m.id, m.province_id, m.title,
+            ARRAY(SELECT v.name FROM meeting_sites s
                JOIN venues v ON v.province_id = s.province_id AND v.id = s.venue_id
-              WHERE s.province_id = m.province_id AND s.meeting_id = m.id),
-            (SELECT string_agg(c.full_name, ' ') FROM meeting_candidates mc
+              WHERE s.province_id = m.province_id AND s.meeting_id = m.id ORDER BY s.id) AS venue_names,
+            ARRAY(SELECT v.address FROM meeting_sites s
+               JOIN venues v ON v.province_id = s.province_id AND v.id = s.venue_id
+              WHERE s.province_id = m.province_id AND s.meeting_id = m.id ORDER BY s.id) AS venue_addresses,
+            ARRAY(SELECT c.full_name FROM meeting_candidates mc
                JOIN candidates c ON c.province_id = mc.province_id AND c.id = mc.candidate_id
-              WHERE mc.province_id = m.province_id AND mc.meeting_id = m.id AND mc.active))) AS text
+              WHERE mc.province_id = m.province_id AND mc.meeting_id = m.id AND mc.active
+              ORDER BY c.id) AS candidates
            FROM meetings m WHERE m.id = ANY($1)",
     )
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
     .load(conn)?;
-    for f in folded {
-        diesel::update(meetings::table.find((f.id, f.province_id)))
-            .set(meetings::search_text.eq(f.text))
+    for m in found {
+        let words = meeting_words(
+            &m.title,
+            m.venue_names
+                .iter()
+                .map(String::as_str)
+                .zip(m.venue_addresses.iter().map(String::as_str)),
+            m.candidates.iter().map(String::as_str),
+        );
+        diesel::update(meetings::table.find((m.id, m.province_id)))
+            .set(meetings::search_text.eq(search_fold(words)))
             .execute(conn)?;
     }
     Ok(())

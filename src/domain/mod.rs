@@ -13,5 +13,6 @@ pub mod kinds;
 pub mod problem;
 pub mod reevaluation;
 pub mod scope;
+pub mod search;
 pub mod text;
 pub mod values;
