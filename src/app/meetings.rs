@@ -852,7 +852,7 @@ pub fn plan(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Result<Meeting> 
     let plan = new.parse()?;
     let id = Uuid::now_v7();
     let checked = check(tx, who, &plan)?;
-    db::insert(
+    let row = db::insert(
         tx,
         &MeetingInsertForm {
             id,
@@ -864,7 +864,12 @@ pub fn plan(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Result<Meeting> 
     )?;
     db::insert_units(tx, id, checked.province_id, &plan.unit_ids)?;
     book(tx, id, &plan, &checked, None)?;
-    let meeting = load(tx, id)?;
+    // The view from what was just written, as `views` would read it back: units and
+    // candidates in id order, every candidate active; the sites get their ids as stored.
+    let mut unit_ids = plan.unit_ids.clone();
+    unit_ids.sort();
+    let sites = db::sites_of(tx, &[id])?;
+    let meeting = view(row, unit_ids, checked.candidate_ids.clone(), sites);
     audit::record(
         tx,
         who,

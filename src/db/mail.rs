@@ -161,8 +161,7 @@ SELECT mc.candidate_id, m.id AS meeting_id, m.version AS sequence, m.title, m.st
                   WHERE mu.province_id = m.province_id AND mu.meeting_id = m.id), '{}') AS electoral_units,
        m.updated_at
   FROM meeting_candidates mc
-  JOIN meetings m ON m.province_id = mc.province_id AND m.id = mc.meeting_id
-  JOIN candidates c ON c.province_id = mc.province_id AND c.id = mc.candidate_id";
+  JOIN meetings m ON m.province_id = mc.province_id AND m.id = mc.meeting_id";
 
 /// The meeting lines of candidates, soonest first for each candidate (in candidate order).
 pub fn candidate_meetings(
@@ -171,22 +170,33 @@ pub fn candidate_meetings(
 ) -> DbResult<Vec<LineRow>> {
     let order = "ORDER BY mc.candidate_id, m.starts_at, m.id";
     Ok(match selection {
-        Selection::Changed(meetings) => diesel::sql_query(format!(
-            "{LINES_SQL} WHERE mc.meeting_id = ANY($1) AND c.status = 'active' {order}"
-        ))
-        .bind::<Array<diesel::sql_types::Uuid>, _>(meetings)
+        // The candidate's state by a subquery, not a join: in a transaction's generic plan
+        // (db::pool) a join may hash every candidate of the country for one meeting's lines.
+        Selection::Changed(meetings) => super::cached(
+            diesel::sql_query(format!(
+                "{LINES_SQL} WHERE mc.meeting_id = ANY($1)
+                   AND (SELECT c.status FROM candidates c
+                         WHERE c.province_id = mc.province_id AND c.id = mc.candidate_id) = 'active'
+                 {order}"
+            ))
+            .bind::<Array<diesel::sql_types::Uuid>, _>(meetings),
+        )
         .load(conn)?,
-        Selection::Upcoming { candidates, now } => diesel::sql_query(format!(
-            "{LINES_SQL} WHERE mc.candidate_id = ANY($1) AND m.ends_at > $2 \
-             AND m.status = 'planned' AND mc.active {order}"
-        ))
-        .bind::<Array<diesel::sql_types::Uuid>, _>(candidates)
-        .bind::<Timestamptz, _>(now)
+        Selection::Upcoming { candidates, now } => super::cached(
+            diesel::sql_query(format!(
+                "{LINES_SQL} WHERE mc.candidate_id = ANY($1) AND m.ends_at > $2 \
+                 AND m.status = 'planned' AND mc.active {order}"
+            ))
+            .bind::<Array<diesel::sql_types::Uuid>, _>(candidates)
+            .bind::<Timestamptz, _>(now),
+        )
         .load(conn)?,
-        Selection::Everything(candidates) => diesel::sql_query(format!(
-            "{LINES_SQL} WHERE mc.candidate_id = ANY($1) {order}"
-        ))
-        .bind::<Array<diesel::sql_types::Uuid>, _>(candidates)
+        Selection::Everything(candidates) => super::cached(
+            diesel::sql_query(format!(
+                "{LINES_SQL} WHERE mc.candidate_id = ANY($1) {order}"
+            ))
+            .bind::<Array<diesel::sql_types::Uuid>, _>(candidates),
+        )
         .load(conn)?,
     })
 }

@@ -171,12 +171,16 @@ diesel::define_sql_function! {
     fn search_fold(value: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
-/// Inserts a meeting, found by `words` (`domain::search::meeting_words`).
-pub fn insert(conn: &mut PgConnection, form: &MeetingInsertForm, words: &str) -> DbResult<()> {
-    diesel::insert_into(meetings::table)
+/// Inserts a meeting, found by `words` (`domain::search::meeting_words`); the row as stored.
+pub fn insert(
+    conn: &mut PgConnection,
+    form: &MeetingInsertForm,
+    words: &str,
+) -> DbResult<MeetingRow> {
+    Ok(diesel::insert_into(meetings::table)
         .values((form, meetings::search_text.eq(search_fold(words))))
-        .execute(conn)?;
-    Ok(())
+        .returning(MeetingRow::as_returning())
+        .get_result(conn)?)
 }
 
 /// Writes a changed plan and moves the meeting to its next version.

@@ -44,6 +44,7 @@ macro_rules! province_rows {
 
 pub mod attendance;
 pub mod audit;
+mod cached;
 pub mod calendars;
 pub mod candidates;
 pub mod citus;
@@ -69,6 +70,7 @@ use diesel::pg::PgConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+pub use self::cached::cached;
 pub use self::error::{Constraint, DbError, DbResult, Violation};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");

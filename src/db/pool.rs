@@ -184,12 +184,18 @@ enum Attempt<T, E> {
 
 type Manage = <PgConnection as Connection>::TransactionManager;
 
+/// Opens a transaction whose prepared statements run on generic plans. A use case looks rows
+/// up by key, where the generic plan is the custom one; PostgreSQL would otherwise plan a
+/// statement taking an array (`= ANY($1)`) afresh on every call, which cost a creation more
+/// server time than its inserts (docs/benchmarks.md).
+const BEGIN: &str = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
+
 fn in_transaction<T, E, F>(conn: &mut PgConnection, work: &mut F, commit: bool) -> Attempt<T, E>
 where
     F: FnMut(&mut PgConnection) -> Result<T, E>,
     E: Lost,
 {
-    if let Err(e) = Manage::begin_transaction(conn) {
+    if let Err(e) = Manage::begin_transaction_sql(conn, BEGIN) {
         return Attempt::Done(Err(E::from(e.into())));
     }
     match work(conn) {

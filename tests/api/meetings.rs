@@ -56,8 +56,9 @@ async fn a_meeting_is_planned_with_every_active_candidate_by_default() {
     assert_eq!(m["chair"]["name"], "Phạm Văn Đức");
     assert_eq!(created.headers["etag"], "\"1\"");
     let id = created.id();
+    // The answer to the plan is the meeting as it is then read back, field for field.
     let read = app.get(&format!("/meetings/{id}"), &app.admin).await;
-    assert_eq!(read.ok(200)["id"], id.to_string());
+    assert_eq!(read.ok(200), created.ok(201));
     assert_eq!(read.headers["etag"], "\"1\"");
     let audit = app.get(&format!("/audit?entity_id={id}"), &app.admin).await;
     assert_eq!(audit.ok(200)["items"][0]["action"], "create");
@@ -884,6 +885,12 @@ async fn joint_meetings_serve_several_units_with_all_their_candidates() {
     );
     assert_eq!(m.body["candidate_ids"].as_array().map(Vec::len), Some(4));
     assert!(ids(&m.body, "candidate_ids").contains(&c.to_string()));
+    let read = app.get(&format!("/meetings/{}", m.id()), &app.admin).await;
+    assert_eq!(
+        read.ok(200),
+        m.ok(201),
+        "answered as read back, in the same order"
+    );
 }
 
 #[actix_web::test]

@@ -1,0 +1,40 @@
+//! Raw SQL that the connection keeps prepared, as it keeps diesel's own queries.
+//!
+//! diesel never caches a `sql_query`, since its text may be built from values and would then
+//! fill the cache. A creation runs a long constant query (its notice's lines): planned afresh
+//! on every call, it cost the server more than any other statement of the creation (the
+//! `profile` step and `PSS=1` of bench/run.sh, docs/benchmarks.md).
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::{QueryResult, RunQueryDsl};
+
+/// `query`, kept prepared on the connection under its SQL text. Only for SQL that is the same
+/// text on every call (values go in binds), or the cache grows without end.
+pub fn cached<Q>(query: Q) -> Cached<Q> {
+    Cached(query)
+}
+
+/// See [`cached`].
+pub struct Cached<Q>(Q);
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Cached<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _: &Pg) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+/// No static id: the cache keys the statement by its SQL text and bind types.
+impl<Q> QueryId for Cached<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Cached<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for Cached<Q> {}
