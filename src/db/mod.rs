@@ -91,14 +91,15 @@ pub fn connect(database_url: &str) -> anyhow::Result<PgConnection> {
 /// shards over several connections to one node may not then write a reference table (a
 /// token, a fan-out): one connection per node keeps every transaction writable, and the
 /// nodes still work in parallel. No-op on plain PostgreSQL, where the extension is absent.
-pub fn on_citus_one_connection_per_node(conn: &mut PgConnection) -> diesel::QueryResult<()> {
-    diesel::sql_query(
+/// True on Citus.
+pub fn on_citus_one_connection_per_node(conn: &mut PgConnection) -> diesel::QueryResult<bool> {
+    let set = diesel::sql_query(
         "SELECT set_config('citus.multi_shard_modify_mode', 'sequential', false),
                 set_config('citus.max_adaptive_executor_pool_size', '1', false)
            FROM pg_extension WHERE extname = 'citus'",
     )
     .execute(conn)?;
-    Ok(())
+    Ok(set > 0)
 }
 
 /// Creates the database named in `database_url` when it does not exist yet.

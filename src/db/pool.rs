@@ -17,6 +17,8 @@ pub type PgPool = Pool<Manager>;
 pub struct Conn {
     pub(crate) pg: PgConnection,
     lost: bool,
+    /// How a transaction begins on this connection's server.
+    begin: &'static str,
 }
 
 /// Opens connections for a pool, each with the statement time limit set. Connections are not
@@ -40,9 +42,14 @@ impl ManageConnection for Manager {
         ))
         .execute(&mut pg)
         .map_err(diesel::r2d2::Error::QueryError)?;
-        super::on_citus_one_connection_per_node(&mut pg)
+        let citus = super::on_citus_one_connection_per_node(&mut pg)
             .map_err(diesel::r2d2::Error::QueryError)?;
-        Ok(Conn { pg, lost: false })
+        let begin = if citus { BEGIN_CITUS } else { BEGIN };
+        Ok(Conn {
+            pg,
+            lost: false,
+            begin,
+        })
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
@@ -145,10 +152,11 @@ where
         let mut tries = 0;
         loop {
             let mut conn = pool.get().map_err(DbError::from)?;
+            let begin = conn.begin;
             let outcome = match mode {
                 Mode::Autocommit => Attempt::Done(work(&mut conn.pg)),
-                Mode::Transaction => in_transaction(&mut conn.pg, &mut work, true),
-                Mode::RolledBack => in_transaction(&mut conn.pg, &mut work, false),
+                Mode::Transaction => in_transaction(&mut conn.pg, begin, &mut work, true),
+                Mode::RolledBack => in_transaction(&mut conn.pg, begin, &mut work, false),
             };
             match outcome {
                 Attempt::Done(Err(e)) if e.connection_lost() => {
@@ -190,12 +198,21 @@ type Manage = <PgConnection as Connection>::TransactionManager;
 /// server time than its inserts (docs/benchmarks.md).
 const BEGIN: &str = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
 
-fn in_transaction<T, E, F>(conn: &mut PgConnection, work: &mut F, commit: bool) -> Attempt<T, E>
+/// Citus plans no generic statement that leaves the shard to a parameter ("could not create
+/// distributed plan"): there, PostgreSQL's own choice stays.
+const BEGIN_CITUS: &str = "BEGIN";
+
+fn in_transaction<T, E, F>(
+    conn: &mut PgConnection,
+    begin: &str,
+    work: &mut F,
+    commit: bool,
+) -> Attempt<T, E>
 where
     F: FnMut(&mut PgConnection) -> Result<T, E>,
     E: Lost,
 {
-    if let Err(e) = Manage::begin_transaction_sql(conn, BEGIN) {
+    if let Err(e) = Manage::begin_transaction_sql(conn, begin) {
         return Attempt::Done(Err(E::from(e.into())));
     }
     match work(conn) {
