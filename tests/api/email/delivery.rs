@@ -11,6 +11,7 @@ use crate::helpers::app::{claim_due, DeliveryWorker};
 use crate::helpers::database::{base_template, TestDatabase};
 use crate::helpers::mail::{Latch, Mail, Outage, SmtpSink};
 use crate::helpers::{eventually, Role, TestApp};
+use voter_meetings::db::outbox::{self as db_outbox, Outcome};
 
 async fn fan_out(app: &TestApp, election: Uuid) -> usize {
     let answer = app
@@ -233,6 +234,69 @@ async fn a_dead_workers_emails_are_taken_over_by_a_live_one_with_the_same_messag
     assert!(
         in_flight.is_subset(&ids),
         "the unrecorded sends were repeated with the same Message-ID"
+    );
+}
+
+#[actix_web::test]
+async fn an_outcome_is_recorded_once_and_never_under_a_lease_the_worker_lost() {
+    let s = scene(|settings| settings.outbox.enabled = false).await;
+    s.candidate("Lý Thị Lan", "lan@example.vn", "vi").await;
+    s.candidate("Hồ Văn Nam", "nam@example.vn", "vi").await;
+    assert_eq!(fan_out(&s.app, s.election).await, 2);
+    let mut conn = s.app.conn();
+    let worker = Uuid::now_v7();
+    db_outbox::heartbeat(&mut conn, worker).expect("a heartbeat");
+    let claimed = db_outbox::claim_due(&mut conn, worker, 2, 300.0).expect("a claim");
+    let [sent, retried] = claimed.as_slice() else {
+        panic!("two claimed: {claimed:?}");
+    };
+    let attempts = |id: Uuid| {
+        s.app.count(&format!(
+            "SELECT count(*) AS n FROM outbox_attempts WHERE outbox_id = '{id}'"
+        ))
+    };
+
+    // Another worker took the row over: its lease is not this one.
+    let mut lost = sent.lease();
+    lost.until += chrono::Duration::microseconds(1);
+    let recorded = db_outbox::record(&mut conn, lost, &Outcome::Sent).expect("recorded");
+    assert!(!recorded, "a lost lease records nothing");
+    assert_eq!(attempts(sent.id), 0);
+
+    assert!(db_outbox::record(&mut conn, sent.lease(), &Outcome::Sent).expect("recorded"));
+    assert!(
+        !db_outbox::record(&mut conn, sent.lease(), &Outcome::Sent).expect("recorded"),
+        "a second outcome for the same attempt is refused"
+    );
+    let retry = Outcome::Retry {
+        error: "421 try later".into(),
+        after_seconds: 60.0,
+    };
+    assert!(db_outbox::record(&mut conn, retried.lease(), &retry).expect("recorded"));
+    s.app.expect_pending_mail();
+
+    let rows = states(&s.app).await;
+    assert_eq!(rows["lan@example.vn"], ("sent".to_owned(), 1, None));
+    assert_eq!(
+        rows["nam@example.vn"],
+        ("pending".to_owned(), 1, Some("421 try later".to_owned()))
+    );
+    assert_eq!((attempts(sent.id), attempts(retried.id)), (1, 1));
+    assert_eq!(
+        s.app.count(&format!(
+            "SELECT count(*) AS n FROM outbox WHERE id = '{}' AND claimed_by IS NULL \
+             AND next_attempt_at > now() + interval '50 seconds' AND sent_at IS NULL",
+            retried.id
+        )),
+        1,
+        "a retry is released and falls due later"
+    );
+    assert_eq!(
+        s.app.count(&format!(
+            "SELECT count(*) AS n FROM outbox WHERE id = '{}' AND sent_at IS NOT NULL",
+            sent.id
+        )),
+        1
     );
 }
 
