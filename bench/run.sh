@@ -880,7 +880,7 @@ step_email() {
 }
 
 step_crash() {
-  local PROVS P2 P3 T N2 got AT_KILL KILLED_AT UP_AT left RECOVER_S CHECK2 INFLIGHT_N INFLIGHT_S V
+  local PROVS P2 P3 T N2 got AT_KILL KILL_T KILLED_AT UP_AT left RECOVER_S CHECK2 INFLIGHT_N INFLIGHT_S V
   local N3 RETRIED DRAIN_S CHECK3 FAILED miss dup
   log "crash: kill -9 during a fan-out"
   PROVS=$(psql_db "$NDB" -c "SELECT c.province_id FROM candidates c WHERE c.status = 'active' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3 OFFSET 1")
@@ -896,6 +896,7 @@ step_crash() {
     [ "${got:-0}" -ge $((N2 / 5)) ] && break
     sleep 0.05
   done
+  KILL_T=$EPOCHREALTIME
   kill -9 "$SVC_PID"
   wait "$SVC_PID" 2>/dev/null || true
   SVC_PID=""
@@ -918,11 +919,11 @@ step_crash() {
   INFLIGHT_S=$(psql_db "$NDB" -c "SELECT CASE WHEN count(*) = count(sent_at) THEN round((extract(epoch FROM max(sent_at)) - $UP_AT)::numeric, 1)::text ELSE 'never' END
       FROM outbox WHERE id IN (SELECT unnest(string_to_array('$(paste -sd, "$WORK/crash_inflight_ids.txt")', ','))::uuid)")
   [ "$INFLIGHT_N" = 0 ] && INFLIGHT_S="n/a (nothing was in flight)"
-  CHECK2=$(python3 "$BENCH/email_check.py" "$WORK/sink_fanout.log" "$WORK/fanout2_ids.txt" || true)
+  CHECK2=$(python3 "$BENCH/email_check.py" "$WORK/sink_fanout.log" "$WORK/fanout2_ids.txt" "$KILL_T" || true)
   miss=$(sed -E 's/.*missing=([0-9]+).*/\1/' <<<"$CHECK2"); dup=$(sed -E 's/.*duplicates=([0-9]+).*/\1/' <<<"$CHECK2")
   V=met; [ "$miss" = 0 ] && [ "$dup" = 0 ] || V="**missed**"
   row mail "kill -9 of the service during a fan-out of $N2 emails" "$(sed -E 's/.*(distinct=[0-9]+ missing=[0-9]+ duplicates=[0-9]+).*/\1/' <<<"$CHECK2")" "" "" "0 missing, 0 duplicates" "$V" \
-    "killed after $AT_KILL had arrived; all rows sent ${RECOVER_S} s after the kill (unsent: $left); a resend carries the same Message-ID"
+    "killed after $AT_KILL had arrived; all rows sent ${RECOVER_S} s after the kill (unsent: $left); a resend carries the same Message-ID; duplicates the sink logged only after the kill (from bytes already in its socket): $(sed -E 's/.*dup_logged_after_kill=([0-9]+).*/\1/' <<<"$CHECK2")"
   row kill9 "emails in flight at the kill -9 (claimed by the dead worker): sent after the restart" "$INFLIGHT_N in flight; the last sent ${INFLIGHT_S} s after the restart" "" "" "≤ 60 s" \
     "$(le "$(grep -oE '^[0-9.]+' <<<"$INFLIGHT_S" || echo '')" 60)" "in flight = pending with next_attempt_at (the lease) > now() + 10 s right after the kill"
   log "kill -9: $CHECK2; recovered in ${RECOVER_S}s, in flight ($INFLIGHT_N) sent ${INFLIGHT_S}s after the restart"
