@@ -758,14 +758,15 @@ fn travel_buffer(tx: &Tx<'_>) -> TimeDelta {
 
 /// Writes candidates and sites; the exclusion constraints refuse double bookings, and a
 /// refusal names the meeting already holding the candidate or venue.
-/// `before` is the meeting as it was, `None` for a new one.
+/// `before` is the meeting as it was, `None` for a new one. Returns the sites it added, as
+/// written: for a new meeting, every site, in id order.
 fn book(
     tx: &mut Tx<'_>,
     id: Uuid,
     plan: &MeetingPlan,
     checked: &Checked,
     before: Option<&Meeting>,
-) -> Result<()> {
+) -> Result<Vec<SiteRow>> {
     let buffer = travel_buffer(tx);
     let busy = booking::candidate_busy(plan.starts_at, plan.ends_at, buffer);
     let during = booking::venue_busy(plan.starts_at, plan.ends_at);
@@ -783,7 +784,7 @@ fn book(
     let booked_venues: Vec<Uuid> = before
         .map(|b| b.sites.iter().map(|s| s.venue_id).collect())
         .unwrap_or_default();
-    db::book_sites(
+    let mut added = db::book_sites(
         tx,
         id,
         checked.province_id,
@@ -792,7 +793,8 @@ fn book(
         db::range(during.0, during.1),
     )?
     .map_err(|clash| clash.problem(buffer))?;
-    Ok(())
+    added.sort_by_key(|s| s.id);
+    Ok(added)
 }
 
 /// The meeting as it was, for a notice to say what moved.
@@ -863,12 +865,11 @@ pub fn plan(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Result<Meeting> 
         &checked.words,
     )?;
     db::insert_units(tx, id, checked.province_id, &plan.unit_ids)?;
-    book(tx, id, &plan, &checked, None)?;
-    // The view from what was just written, as `views` would read it back: units and
-    // candidates in id order, every candidate active; the sites get their ids as stored.
+    let sites = book(tx, id, &plan, &checked, None)?;
+    // The view from what was just written, as `views` would read it back: units, candidates
+    // and sites in id order, every candidate active.
     let mut unit_ids = plan.unit_ids.clone();
     unit_ids.sort();
-    let sites = db::sites_of(tx, &[id])?;
     let meeting = view(row, unit_ids, checked.candidate_ids.clone(), sites);
     audit::record(
         tx,

@@ -1,15 +1,19 @@
-//! Raw SQL that the connection keeps prepared, as it keeps diesel's own queries.
+//! Queries that the connection keeps prepared although diesel would not.
 //!
 //! diesel never caches a `sql_query`, since its text may be built from values and would then
-//! fill the cache. A creation runs a long constant query (its notice's lines): planned afresh
-//! on every call, it cost the server more than any other statement of the creation (the
-//! `profile` step and `PSS=1` of bench/run.sh, docs/benchmarks.md).
+//! fill the cache. It caches no `UPDATE` either, and not every `INSERT` (one whose values may
+//! be `DEFAULT`, unless its type alone names the statement). A creation runs a long constant
+//! query (its notice's lines): planned afresh on every call, it cost the server more than any
+//! other statement of the creation. The meeting's `INSERT` and the worker's record of each
+//! delivery were planned afresh too (the `profile` step and `PSS=1` of bench/run.sh,
+//! docs/benchmarks.md).
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::{QueryResult, RunQueryDsl};
 
-/// `query`, kept prepared on the connection under its SQL text. Only for SQL that is the same
-/// text on every call (values go in binds), or the cache grows without end.
+/// `query`, kept prepared on the connection under its SQL text. Only for SQL that takes one of
+/// a few texts (values go in binds; an `INSERT` writes `DEFAULT` for a `None`), or the cache
+/// grows without end.
 pub fn cached<Q>(query: Q) -> Cached<Q> {
     Cached(query)
 }

@@ -177,10 +177,12 @@ pub fn insert(
     form: &MeetingInsertForm,
     words: &str,
 ) -> DbResult<MeetingRow> {
-    Ok(diesel::insert_into(meetings::table)
-        .values((form, meetings::search_text.eq(search_fold(words))))
-        .returning(MeetingRow::as_returning())
-        .get_result(conn)?)
+    Ok(super::cached(
+        diesel::insert_into(meetings::table)
+            .values((form, meetings::search_text.eq(search_fold(words))))
+            .returning(MeetingRow::as_returning()),
+    )
+    .get_result(conn)?)
 }
 
 /// Writes a changed plan and moves the meeting to its next version.
@@ -333,16 +335,16 @@ pub fn queue_bookings(
     Ok(())
 }
 
-/// Runs `insert` in a savepoint; a violation of `constraint` comes back as `Ok(false)`, so the
+/// Runs `insert` in a savepoint; a violation of `constraint` comes back as `Ok(None)`, so the
 /// transaction can go on to read who holds the slot.
-fn refused_by(
+fn refused_by<T>(
     conn: &mut PgConnection,
     constraint: Constraint,
-    insert: impl FnOnce(&mut PgConnection) -> DbResult<()>,
-) -> DbResult<bool> {
+    insert: impl FnOnce(&mut PgConnection) -> DbResult<T>,
+) -> DbResult<Option<T>> {
     match conn.transaction(|c| insert(c)) {
-        Ok(()) => Ok(true),
-        Err(e) if e.violates(&constraint) => Ok(false),
+        Ok(done) => Ok(Some(done)),
+        Err(e) if e.violates(&constraint) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -404,7 +406,7 @@ pub fn book_candidates(
             .execute(conn)?;
         Ok(())
     })?;
-    if booked {
+    if booked.is_some() {
         return Ok(Ok(()));
     }
     let holder: Option<(Uuid, Uuid)> = meeting_candidates::table
@@ -436,8 +438,9 @@ pub struct SiteBooking {
 }
 
 /// Books the venues over `during`; `booked` are the venues the meeting had. A site whose
-/// venue stays keeps its id and live counters; others are removed or added. The exclusion
-/// constraint `meeting_sites_no_overlap` refuses double bookings.
+/// venue stays keeps its id and live counters; others are removed or added, and the added
+/// ones come back as written (for a new meeting, all its sites). The exclusion constraint
+/// `meeting_sites_no_overlap` refuses double bookings.
 pub fn book_sites(
     conn: &mut PgConnection,
     meeting_id: Uuid,
@@ -445,9 +448,10 @@ pub fn book_sites(
     booked: &[Uuid],
     sites: &[SiteBooking],
     during: (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>),
-) -> DbResult<Result<(), Clash>> {
+) -> DbResult<Result<Vec<SiteRow>, Clash>> {
     let venue_ids: Vec<Uuid> = sites.iter().map(|s| s.venue_id).collect();
     let done = refused_by(conn, Constraint::MeetingSitesNoOverlap, |conn| {
+        let mut added = Vec::new();
         if booked.iter().any(|v| !venue_ids.contains(v)) {
             diesel::delete(
                 meeting_sites::table
@@ -472,23 +476,26 @@ pub fn book_sites(
                 .execute(conn)?;
                 continue;
             }
-            diesel::insert_into(meeting_sites::table)
-                .values((
-                    meeting_sites::id.eq(Uuid::now_v7()),
-                    meeting_sites::meeting_id.eq(meeting_id),
-                    meeting_sites::province_id.eq(province_id),
-                    meeting_sites::venue_id.eq(s.venue_id),
-                    meeting_sites::expected_attendees.eq(s.expected_attendees),
-                    meeting_sites::effective_capacity.eq(s.effective_capacity),
-                    meeting_sites::binding_rule_id.eq(s.binding_rule_id),
-                    meeting_sites::during.eq(during),
-                ))
-                .execute(conn)?;
+            added.push(
+                diesel::insert_into(meeting_sites::table)
+                    .values((
+                        meeting_sites::id.eq(Uuid::now_v7()),
+                        meeting_sites::meeting_id.eq(meeting_id),
+                        meeting_sites::province_id.eq(province_id),
+                        meeting_sites::venue_id.eq(s.venue_id),
+                        meeting_sites::expected_attendees.eq(s.expected_attendees),
+                        meeting_sites::effective_capacity.eq(s.effective_capacity),
+                        meeting_sites::binding_rule_id.eq(s.binding_rule_id),
+                        meeting_sites::during.eq(during),
+                    ))
+                    .returning(SiteRow::as_returning())
+                    .get_result(conn)?,
+            );
         }
-        Ok(())
+        Ok(added)
     })?;
-    if done {
-        return Ok(Ok(()));
+    if let Some(added) = done {
+        return Ok(Ok(added));
     }
     let holder: Option<(Uuid, Uuid)> = meeting_sites::table
         .filter(meeting_sites::province_id.eq(province_id))

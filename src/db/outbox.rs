@@ -470,16 +470,18 @@ pub fn record(conn: &mut PgConnection, lease: Lease, outcome: &Outcome) -> DbRes
             .filter(outbox::next_attempt_at.eq(lease.until));
         let (updated, label, error) = match outcome {
             Outcome::Sent => (
-                diesel::update(row)
-                    .set((
-                        outbox::status.eq(OutboxStatus::Sent),
-                        outbox::attempts.eq(attempt),
-                        outbox::sent_at.eq(diesel::dsl::now),
-                        outbox::last_error.eq(None::<String>),
-                    ))
-                    .returning(outbox::province_id)
-                    .get_result::<Uuid>(conn)
-                    .optional()?,
+                super::cached(
+                    diesel::update(row)
+                        .set((
+                            outbox::status.eq(OutboxStatus::Sent),
+                            outbox::attempts.eq(attempt),
+                            outbox::sent_at.eq(diesel::dsl::now),
+                            outbox::last_error.eq(None::<String>),
+                        ))
+                        .returning(outbox::province_id),
+                )
+                .get_result::<Uuid>(conn)
+                .optional()?,
                 AttemptOutcome::Sent,
                 None,
             ),
@@ -487,33 +489,37 @@ pub fn record(conn: &mut PgConnection, lease: Lease, outcome: &Outcome) -> DbRes
                 error,
                 after_seconds,
             } => (
-                diesel::update(row)
-                    .set((
-                        outbox::attempts.eq(attempt),
-                        outbox::last_error.eq(error),
-                        outbox::claimed_by.eq(None::<Uuid>),
-                        outbox::next_attempt_at.eq(diesel::dsl::sql::<Timestamptz>(
-                            "now() + make_interval(secs => ",
-                        )
-                        .bind::<Double, _>(*after_seconds)
-                        .sql(")")),
-                    ))
-                    .returning(outbox::province_id)
-                    .get_result::<Uuid>(conn)
-                    .optional()?,
+                super::cached(
+                    diesel::update(row)
+                        .set((
+                            outbox::attempts.eq(attempt),
+                            outbox::last_error.eq(error),
+                            outbox::claimed_by.eq(None::<Uuid>),
+                            outbox::next_attempt_at.eq(diesel::dsl::sql::<Timestamptz>(
+                                "now() + make_interval(secs => ",
+                            )
+                            .bind::<Double, _>(*after_seconds)
+                            .sql(")")),
+                        ))
+                        .returning(outbox::province_id),
+                )
+                .get_result::<Uuid>(conn)
+                .optional()?,
                 AttemptOutcome::Retry,
                 Some(error),
             ),
             Outcome::Failed { error } => (
-                diesel::update(row)
-                    .set((
-                        outbox::status.eq(OutboxStatus::Failed),
-                        outbox::attempts.eq(attempt),
-                        outbox::last_error.eq(error),
-                    ))
-                    .returning(outbox::province_id)
-                    .get_result::<Uuid>(conn)
-                    .optional()?,
+                super::cached(
+                    diesel::update(row)
+                        .set((
+                            outbox::status.eq(OutboxStatus::Failed),
+                            outbox::attempts.eq(attempt),
+                            outbox::last_error.eq(error),
+                        ))
+                        .returning(outbox::province_id),
+                )
+                .get_result::<Uuid>(conn)
+                .optional()?,
                 AttemptOutcome::Failed,
                 Some(error),
             ),

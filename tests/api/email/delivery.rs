@@ -274,6 +274,22 @@ async fn an_outcome_is_recorded_once_and_never_under_a_lease_the_worker_lost() {
     };
     assert!(db_outbox::record(&mut conn, retried.lease(), &retry).expect("recorded"));
     s.app.expect_pending_mail();
+    // Each kind of outcome is one statement kept prepared on the connection, however often it
+    // runs (db::cached): the worker's record is not parsed and planned again per email.
+    #[derive(diesel::QueryableByName)]
+    struct Kept {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let kept: Kept = diesel::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_prepared_statements \
+             WHERE statement LIKE 'UPDATE \"outbox\" SET %'",
+        ),
+        &mut conn,
+    )
+    .expect("the connection's prepared statements");
+    assert_eq!(kept.n, 2, "one prepared record for sent, one for a retry");
 
     let rows = states(&s.app).await;
     assert_eq!(rows[&sent.recipient], ("sent".to_owned(), 1, None));
