@@ -9,11 +9,14 @@
 //! docs/benchmarks.md).
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::{QueryResult, RunQueryDsl};
+use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 
 /// `query`, kept prepared on the connection under its SQL text. Only for SQL that takes one of
 /// a few texts (values go in binds; an `INSERT` writes `DEFAULT` for a `None`), or the cache
-/// grows without end.
+/// grows without end. Run it by loading (`load`, `get_result`, `get_results`), never by
+/// `execute`: that takes the query by reference, and diesel's `QueryFragment` for `&T` does
+/// not pass `is_safe_to_cache_prepared` on, so the statement would be parsed every time. A
+/// statement that returns nothing can end in `RETURNING … AS id` and load [`Id`]s.
 pub fn cached<Q>(query: Q) -> Cached<Q> {
     Cached(query)
 }
@@ -42,3 +45,10 @@ impl<Q: Query> Query for Cached<Q> {
 }
 
 impl<Q, Conn> RunQueryDsl<Conn> for Cached<Q> {}
+
+/// A row of `RETURNING … AS id`, for a [`cached`] statement that writes.
+#[derive(Debug, QueryableByName)]
+pub struct Id {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: uuid::Uuid,
+}

@@ -3,6 +3,7 @@ use std::collections::Bound;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Tstzrange};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -290,19 +291,17 @@ pub fn insert_units(
     province_id: Uuid,
     unit_ids: &[Uuid],
 ) -> DbResult<()> {
-    let rows: Vec<_> = unit_ids
-        .iter()
-        .map(|u| {
-            (
-                meeting_units::meeting_id.eq(meeting_id),
-                meeting_units::electoral_unit_id.eq(*u),
-                meeting_units::province_id.eq(province_id),
-            )
-        })
-        .collect();
-    diesel::insert_into(meeting_units::table)
-        .values(rows)
-        .execute(conn)?;
+    // One text for any number of units, so the statement stays prepared.
+    super::cached(
+        diesel::sql_query(
+            "INSERT INTO meeting_units (meeting_id, electoral_unit_id, province_id) \
+             SELECT $1, u, $2 FROM unnest($3::uuid[]) AS u RETURNING electoral_unit_id AS id",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(meeting_id)
+        .bind::<diesel::sql_types::Uuid, _>(province_id)
+        .bind::<Array<diesel::sql_types::Uuid>, _>(unit_ids),
+    )
+    .load::<super::Id>(conn)?;
     Ok(())
 }
 
@@ -371,6 +370,25 @@ pub fn book_candidates(
             .set(meeting_candidates::active.eq(false))
             .execute(conn)?;
         }
+        if new_meeting {
+            // A plain insert: an upsert's speculative insertion can deadlock against a
+            // concurrent insert into the exclusion constraint. One text for any number of
+            // candidates, so the statement stays prepared.
+            super::cached(
+                diesel::sql_query(
+                    "INSERT INTO meeting_candidates \
+                       (meeting_id, candidate_id, province_id, busy, active) \
+                     SELECT $1, c, $2, $3, true FROM unnest($4::uuid[]) AS c \
+                     RETURNING candidate_id AS id",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(meeting_id)
+                .bind::<diesel::sql_types::Uuid, _>(province_id)
+                .bind::<Tstzrange, _>(busy)
+                .bind::<Array<diesel::sql_types::Uuid>, _>(candidate_ids),
+            )
+            .load::<super::Id>(conn)?;
+            return Ok(());
+        }
         let rows: Vec<_> = candidate_ids
             .iter()
             .map(|c| {
@@ -383,14 +401,6 @@ pub fn book_candidates(
                 )
             })
             .collect();
-        if new_meeting {
-            // A plain insert: an upsert's speculative insertion can deadlock against a
-            // concurrent insert into the exclusion constraint.
-            diesel::insert_into(meeting_candidates::table)
-                .values(rows)
-                .execute(conn)?;
-            return Ok(());
-        }
         diesel::insert_into(meeting_candidates::table)
             .values(rows)
             .on_conflict((

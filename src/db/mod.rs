@@ -70,7 +70,7 @@ use diesel::pg::PgConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-pub use self::cached::cached;
+pub use self::cached::{cached, Id};
 pub use self::error::{Constraint, DbError, DbResult, Violation};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");

@@ -109,10 +109,21 @@ pub fn enqueue_all(conn: &mut PgConnection, forms: Vec<OutboxInsertForm>) -> DbR
     let mut queued = 0;
     let mut rest = forms.into_iter().peekable();
     while rest.peek().is_some() {
-        let chunk: Vec<OutboxInsertForm> = rest.by_ref().take(1_000).collect();
-        queued += diesel::insert_into(outbox::table)
-            .values(chunk)
-            .execute(conn)?;
+        let mut chunk: Vec<OutboxInsertForm> = rest.by_ref().take(1_000).collect();
+        queued += if chunk.len() == 1 {
+            // A change notice is mostly one email: that statement stays prepared.
+            super::cached(
+                diesel::insert_into(outbox::table)
+                    .values(chunk.remove(0))
+                    .returning(outbox::id),
+            )
+            .get_results::<Uuid>(conn)?
+            .len()
+        } else {
+            diesel::insert_into(outbox::table)
+                .values(chunk)
+                .execute(conn)?
+        };
     }
     Ok(queued)
 }
@@ -459,85 +470,58 @@ impl Claimed {
 
 /// Records the outcome of the attempt after `lease.attempts`, with its `outbox_attempts` row.
 /// Returns false when the lease had been lost (the row was re-claimed or is no longer
-/// pending): then nothing is written.
+/// pending): then nothing is written. One statement, so one round trip and atomic without a
+/// transaction: the attempt row is written from what the conditional `UPDATE` returns.
 pub fn record(conn: &mut PgConnection, lease: Lease, outcome: &Outcome) -> DbResult<bool> {
-    let attempt = lease.attempts + 1;
-    conn.transaction(|conn| {
-        let row = outbox::table
-            .filter(outbox::province_id.eq(lease.province_id))
-            .filter(outbox::id.eq(lease.id))
-            .filter(outbox::status.eq(OutboxStatus::Pending))
-            .filter(outbox::next_attempt_at.eq(lease.until));
-        let (updated, label, error) = match outcome {
-            Outcome::Sent => (
-                super::cached(
-                    diesel::update(row)
-                        .set((
-                            outbox::status.eq(OutboxStatus::Sent),
-                            outbox::attempts.eq(attempt),
-                            outbox::sent_at.eq(diesel::dsl::now),
-                            outbox::last_error.eq(None::<String>),
-                        ))
-                        .returning(outbox::province_id),
-                )
-                .get_result::<Uuid>(conn)
-                .optional()?,
-                AttemptOutcome::Sent,
-                None,
-            ),
-            Outcome::Retry {
-                error,
-                after_seconds,
-            } => (
-                super::cached(
-                    diesel::update(row)
-                        .set((
-                            outbox::attempts.eq(attempt),
-                            outbox::last_error.eq(error),
-                            outbox::claimed_by.eq(None::<Uuid>),
-                            outbox::next_attempt_at.eq(diesel::dsl::sql::<Timestamptz>(
-                                "now() + make_interval(secs => ",
-                            )
-                            .bind::<Double, _>(*after_seconds)
-                            .sql(")")),
-                        ))
-                        .returning(outbox::province_id),
-                )
-                .get_result::<Uuid>(conn)
-                .optional()?,
-                AttemptOutcome::Retry,
-                Some(error),
-            ),
-            Outcome::Failed { error } => (
-                super::cached(
-                    diesel::update(row)
-                        .set((
-                            outbox::status.eq(OutboxStatus::Failed),
-                            outbox::attempts.eq(attempt),
-                            outbox::last_error.eq(error),
-                        ))
-                        .returning(outbox::province_id),
-                )
-                .get_result::<Uuid>(conn)
-                .optional()?,
-                AttemptOutcome::Failed,
-                Some(error),
-            ),
-        };
-        let Some(province_id) = updated else {
-            return Ok(false);
-        };
-        diesel::insert_into(outbox_attempts::table)
-            .values((
-                outbox_attempts::province_id.eq(province_id),
-                outbox_attempts::outbox_id.eq(lease.id),
-                outbox_attempts::attempt.eq(attempt),
-                outbox_attempts::outcome.eq(label),
-                outbox_attempts::error.eq(error),
-            ))
-            .execute(conn)?;
-        Ok(true)
-    })
+    // $1 province, $2 id, $3 the lease's end, $4 the attempt, $5 its outcome, $6 the error,
+    // $7 seconds until the retry, $8 the new status.
+    let (set, status, label, error, after_seconds) = match outcome {
+        Outcome::Sent => (
+            "status = $8, sent_at = now(), last_error = NULL",
+            OutboxStatus::Sent,
+            AttemptOutcome::Sent,
+            None,
+            0.0,
+        ),
+        Outcome::Retry {
+            error,
+            after_seconds,
+        } => (
+            "last_error = $6, claimed_by = NULL, \
+             next_attempt_at = now() + make_interval(secs => $7)",
+            OutboxStatus::Pending,
+            AttemptOutcome::Retry,
+            Some(error.as_str()),
+            *after_seconds,
+        ),
+        Outcome::Failed { error } => (
+            "status = $8, last_error = $6",
+            OutboxStatus::Failed,
+            AttemptOutcome::Failed,
+            Some(error.as_str()),
+            0.0,
+        ),
+    };
+    let written = super::cached(
+        diesel::sql_query(format!(
+            "WITH recorded AS (
+               UPDATE outbox SET attempts = $4, {set}
+                WHERE province_id = $1 AND id = $2 AND status = 'pending' AND next_attempt_at = $3
+               RETURNING province_id, id)
+             INSERT INTO outbox_attempts (province_id, outbox_id, attempt, outcome, error)
+             SELECT province_id, id, $4, $5, $6 FROM recorded RETURNING outbox_id AS id"
+        ))
+        .bind::<diesel::sql_types::Uuid, _>(lease.province_id)
+        .bind::<diesel::sql_types::Uuid, _>(lease.id)
+        .bind::<Timestamptz, _>(lease.until)
+        .bind::<Int4, _>(lease.attempts + 1)
+        .bind::<Text, _>(label)
+        .bind::<Nullable<Text>, _>(error)
+        .bind::<Double, _>(after_seconds)
+        .bind::<Text, _>(status),
+    )
+    .load::<super::Id>(conn)?;
+    Ok(!written.is_empty())
 }
 
 /// Emails per delivery status, in one aggregate query.

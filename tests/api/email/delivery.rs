@@ -284,7 +284,7 @@ async fn an_outcome_is_recorded_once_and_never_under_a_lease_the_worker_lost() {
     let kept: Kept = diesel::RunQueryDsl::get_result(
         diesel::sql_query(
             "SELECT count(*) AS n FROM pg_prepared_statements \
-             WHERE statement LIKE 'UPDATE \"outbox\" SET %'",
+             WHERE statement LIKE 'WITH recorded AS (%UPDATE outbox SET%'",
         ),
         &mut conn,
     )
