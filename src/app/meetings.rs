@@ -759,7 +759,7 @@ fn travel_buffer(tx: &Tx<'_>) -> TimeDelta {
 /// Writes candidates and sites; the exclusion constraints refuse double bookings, and a
 /// refusal names the meeting already holding the candidate or venue.
 /// `before` is the meeting as it was, `None` for a new one. Returns the sites it added, as
-/// written: for a new meeting, every site, in id order.
+/// written: for a new meeting, every site.
 fn book(
     tx: &mut Tx<'_>,
     id: Uuid,
@@ -784,7 +784,7 @@ fn book(
     let booked_venues: Vec<Uuid> = before
         .map(|b| b.sites.iter().map(|s| s.venue_id).collect())
         .unwrap_or_default();
-    let mut added = db::book_sites(
+    let added = db::book_sites(
         tx,
         id,
         checked.province_id,
@@ -793,7 +793,6 @@ fn book(
         db::range(during.0, during.1),
     )?
     .map_err(|clash| clash.problem(buffer))?;
-    added.sort_by_key(|s| s.id);
     Ok(added)
 }
 
@@ -865,7 +864,8 @@ pub fn plan(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Result<Meeting> 
         &checked.words,
     )?;
     db::insert_units(tx, id, checked.province_id, &plan.unit_ids)?;
-    let sites = book(tx, id, &plan, &checked, None)?;
+    let mut sites = book(tx, id, &plan, &checked, None)?;
+    sites.sort_by_key(|s| s.id);
     // The view from what was just written, as `views` would read it back: units, candidates
     // and sites in id order, every candidate active.
     let mut unit_ids = plan.unit_ids.clone();

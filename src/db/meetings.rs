@@ -361,15 +361,6 @@ pub fn book_candidates(
     busy: (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>),
 ) -> DbResult<Result<(), Clash>> {
     let booked = refused_by(conn, Constraint::MeetingCandidatesNoOverlap, |conn| {
-        if !new_meeting {
-            diesel::update(
-                meeting_candidates::table
-                    .filter(meeting_candidates::meeting_id.eq(meeting_id))
-                    .filter(meeting_candidates::candidate_id.ne_all(candidate_ids)),
-            )
-            .set(meeting_candidates::active.eq(false))
-            .execute(conn)?;
-        }
         if new_meeting {
             // A plain insert: an upsert's speculative insertion can deadlock against a
             // concurrent insert into the exclusion constraint. One text for any number of
@@ -389,6 +380,13 @@ pub fn book_candidates(
             .load::<super::Id>(conn)?;
             return Ok(());
         }
+        diesel::update(
+            meeting_candidates::table
+                .filter(meeting_candidates::meeting_id.eq(meeting_id))
+                .filter(meeting_candidates::candidate_id.ne_all(candidate_ids)),
+        )
+        .set(meeting_candidates::active.eq(false))
+        .execute(conn)?;
         let rows: Vec<_> = candidate_ids
             .iter()
             .map(|c| {
