@@ -24,7 +24,7 @@ use crate::domain::problem::{Code, FieldErrors, Problem};
 use crate::domain::scope::{Caller, MeetingPlace};
 use crate::domain::search;
 use crate::domain::text;
-use crate::domain::values::timestamp;
+use crate::domain::values::{time_zone, timestamp, LocalTimes};
 use crate::email::notices;
 
 /// The title of a meeting that was given none.
@@ -376,6 +376,8 @@ pub struct Meeting {
     pub chair: Option<Chair>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    /// starts_at and ends_at in the election's time zone, with its offset.
+    pub local: LocalTimes,
     pub status: MeetingStatus,
     #[schema(required = true)]
     pub cancel_reason: Option<String>,
@@ -445,7 +447,18 @@ impl Meeting {
     }
 }
 
-fn view(m: MeetingRow, units: Vec<Uuid>, candidates: Vec<Uuid>, sites: Vec<SiteRow>) -> Meeting {
+/// An election's zone as stored (checked when it was written).
+fn zone_of(stored: &str) -> Result<chrono_tz::Tz> {
+    time_zone(stored).map_err(|e| super::Error::internal(format!("an election's zone: {e}")))
+}
+
+fn view(
+    m: MeetingRow,
+    zone: chrono_tz::Tz,
+    units: Vec<Uuid>,
+    candidates: Vec<Uuid>,
+    sites: Vec<SiteRow>,
+) -> Meeting {
     let online = match (m.online_max_participants, m.online_expected_attendees) {
         (Some(max), Some(expected)) => Some(Online {
             platform: m.online_platform,
@@ -471,6 +484,7 @@ fn view(m: MeetingRow, units: Vec<Uuid>, candidates: Vec<Uuid>, sites: Vec<SiteR
             name,
             role: m.chair_role,
         }),
+        local: LocalTimes::new(zone, m.starts_at, m.ends_at),
         starts_at: m.starts_at,
         ends_at: m.ends_at,
         status: m.status,
@@ -487,9 +501,19 @@ fn view(m: MeetingRow, units: Vec<Uuid>, candidates: Vec<Uuid>, sites: Vec<SiteR
     }
 }
 
-/// The meetings of these rows, with three queries in all, not three per meeting.
+/// The meetings of these rows, with four queries in all, not four per meeting.
 pub fn views(tx: &mut Tx<'_>, rows: Vec<MeetingRow>) -> Result<Vec<Meeting>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+    let mut election_ids: Vec<Uuid> = rows.iter().map(|m| m.election_id).collect();
+    election_ids.sort();
+    election_ids.dedup();
+    let zones: HashMap<Uuid, chrono_tz::Tz> = elections::zones(tx, &election_ids)?
+        .into_iter()
+        .map(|(id, zone)| Ok((id, zone_of(&zone)?)))
+        .collect::<Result<_>>()?;
     let mut units: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for (m, u) in db::units_of(tx, &ids)? {
         units.entry(m).or_default().push(u);
@@ -510,18 +534,21 @@ pub fn views(tx: &mut Tx<'_>, rows: Vec<MeetingRow>) -> Result<Vec<Meeting>> {
     for s in db::sites_of(tx, &ids)? {
         sites.entry(s.meeting_id).or_default().push(s);
     }
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|m| {
             let id = m.id;
-            view(
+            let zone = *zones
+                .get(&m.election_id)
+                .ok_or_else(|| super::Error::internal("a meeting's election went missing"))?;
+            Ok(view(
                 m,
+                zone,
                 units.remove(&id).unwrap_or_default(),
                 candidates.remove(&id).unwrap_or_default(),
                 sites.remove(&id).unwrap_or_default(),
-            )
+            ))
         })
-        .collect())
+        .collect()
 }
 
 fn view_of(tx: &mut Tx<'_>, row: MeetingRow) -> Result<Meeting> {
@@ -562,6 +589,8 @@ pub fn list(tx: &mut Tx<'_>, who: &Caller, mut filter: MeetingFilter) -> Result<
 /// What checking a plan against the database established.
 struct Checked {
     province_id: Uuid,
+    /// The election's time zone.
+    zone: chrono_tz::Tz,
     region_path: Vec<Uuid>,
     place: MeetingPlace,
     candidate_ids: Vec<Uuid>,
@@ -677,6 +706,7 @@ fn check(tx: &mut Tx<'_>, who: &Caller, plan: &MeetingPlan) -> Result<Checked> {
             .map(|c| c.full_name.as_str()),
     );
     Ok(Checked {
+        zone: zone_of(&election.timezone)?,
         words,
         province_id,
         region_path,
@@ -870,7 +900,13 @@ pub fn plan(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Result<Meeting> 
     // and sites in id order, every candidate active.
     let mut unit_ids = plan.unit_ids.clone();
     unit_ids.sort();
-    let meeting = view(row, unit_ids, checked.candidate_ids.clone(), sites);
+    let meeting = view(
+        row,
+        checked.zone,
+        unit_ids,
+        checked.candidate_ids.clone(),
+        sites,
+    );
     audit::record(
         tx,
         who,

@@ -1,5 +1,7 @@
-//! Time values as requests send them: RFC 3339 timestamps with an offset, IANA zones.
-use chrono::{DateTime, Datelike, Utc};
+//! Time values as requests send them: RFC 3339 timestamps with an offset, IANA zones; and
+//! as answers show them in an election's zone.
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
+use serde::Serialize;
 
 /// The years a timestamp may fall in: elections of this century, nothing absurd.
 pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
@@ -27,6 +29,28 @@ pub fn time_zone(raw: &str) -> Result<chrono_tz::Tz, String> {
         .map_err(|_| format!("{raw:?} is not an IANA time zone (e.g. Asia/Ho_Chi_Minh)"))
 }
 
+/// A meeting's times in its election's zone, with that zone's offset (SPEC §4 `local`).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LocalTimes {
+    /// The election's IANA zone.
+    #[schema(example = "Asia/Ho_Chi_Minh")]
+    pub timezone: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-05-10T08:00:00+07:00")]
+    pub starts_at: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime, example = "2021-05-10T10:00:00+07:00")]
+    pub ends_at: DateTime<FixedOffset>,
+}
+
+impl LocalTimes {
+    pub fn new(zone: chrono_tz::Tz, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Self {
+        Self {
+            timezone: zone.name().to_owned(),
+            starts_at: starts_at.with_timezone(&zone).fixed_offset(),
+            ends_at: ends_at.with_timezone(&zone).fixed_offset(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +72,32 @@ mod tests {
             Ok(chrono_tz::Asia::Ho_Chi_Minh)
         );
         assert!(time_zone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn local_times_carry_the_zones_offset_on_each_date() {
+        let at = |raw| timestamp(raw).unwrap_or_default();
+        let hanoi = LocalTimes::new(
+            chrono_tz::Asia::Ho_Chi_Minh,
+            at("2021-05-10T01:00:00Z"),
+            at("2021-05-10T03:00:00Z"),
+        );
+        let json = serde_json::to_value(&hanoi).unwrap_or_default();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "timezone": "Asia/Ho_Chi_Minh",
+                "starts_at": "2021-05-10T08:00:00+07:00",
+                "ends_at": "2021-05-10T10:00:00+07:00",
+            })
+        );
+        // Daylight saving: the same zone, another offset on each side of the change.
+        let paris = LocalTimes::new(
+            chrono_tz::Europe::Paris,
+            at("2021-03-27T12:00:00Z"),
+            at("2021-03-28T12:00:00Z"),
+        );
+        assert_eq!(paris.starts_at.to_rfc3339(), "2021-03-27T13:00:00+01:00");
+        assert_eq!(paris.ends_at.to_rfc3339(), "2021-03-28T14:00:00+02:00");
     }
 }

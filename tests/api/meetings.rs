@@ -65,6 +65,86 @@ async fn a_meeting_is_planned_with_every_active_candidate_by_default() {
 }
 
 #[actix_web::test]
+async fn every_meeting_answer_carries_its_times_in_the_elections_zone() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = app.setup(election).await;
+    let local = |zone: &str, starts: &str, ends: &str| json!({"timezone": zone, "starts_at": starts, "ends_at": ends});
+    let hanoi = local(
+        "Asia/Ho_Chi_Minh",
+        "2021-05-10T08:00:00+07:00",
+        "2021-05-10T10:00:00+07:00",
+    );
+    // Sent with another offset: the answer shows the election's.
+    let created = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-10T01:00:00Z",
+                "2021-05-10T12:00:00+09:00",
+                10,
+            ),
+        )
+        .await;
+    assert_eq!(created.ok(201)["local"], hanoi);
+    let id = created.id();
+    let path = format!("/meetings/{id}");
+    assert_eq!(app.get(&path, &app.admin).await.ok(200)["local"], hanoi);
+    let listed = app
+        .get(&format!("/meetings?election_id={election}"), &app.admin)
+        .await;
+    assert_eq!(listed.ok(200)["items"][0]["local"], hanoi);
+
+    // The zone is the election's as it stands now.
+    app.patch(
+        &format!("/elections/{election}"),
+        &app.admin,
+        json!({"timezone": "Asia/Tokyo"}),
+    )
+    .await
+    .ok(200);
+    let tokyo = local(
+        "Asia/Tokyo",
+        "2021-05-10T10:00:00+09:00",
+        "2021-05-10T12:00:00+09:00",
+    );
+    let read = app.get(&path, &app.admin).await;
+    assert_eq!(read.ok(200)["local"], tokyo);
+    assert_eq!(read.ok(200)["starts_at"], "2021-05-10T01:00:00Z");
+    let etag = read.headers["etag"].to_str().unwrap_or_default().to_owned();
+    let moved = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&app.admin),
+            Some(json!({"starts_at": "2021-05-10T09:00:00+09:00"})),
+            &[("If-Match", etag.as_str())],
+        )
+        .await;
+    assert_eq!(
+        moved.ok(200)["local"]["starts_at"],
+        "2021-05-10T09:00:00+09:00"
+    );
+    let cancelled = app
+        .post(
+            &format!("{path}/cancel"),
+            &app.admin,
+            json!({"reason": "mưa bão"}),
+        )
+        .await;
+    assert_eq!(
+        cancelled.ok(200)["local"],
+        local(
+            "Asia/Tokyo",
+            "2021-05-10T09:00:00+09:00",
+            "2021-05-10T12:00:00+09:00"
+        )
+    );
+}
+
+#[actix_web::test]
 async fn meetings_must_lie_inside_the_campaign_window() {
     let app = spawn_app().await;
     let election = app.election().await;
