@@ -44,7 +44,7 @@ struct ImportQuery {
     operation_id = "importRows",
     tag = "imports",
     summary = "Import regions, venues, candidates or meetings from CSV or XLSX, all rows or none",
-    description = "The body is the file: `text/csv` (UTF-8, with or without BOM, comma or semicolon) or an XLSX spreadsheet, at most 16 MiB and 20,000 rows. Columns by header name in Vietnamese or English; references by name or id. Each row goes through the same rules as the single POST, in one transaction.",
+    description = "The body is the file: `text/csv` (UTF-8, with or without BOM, comma or semicolon) or an XLSX spreadsheet, at most 16 MiB and 20,000 rows. Columns by header name in Vietnamese or English; references by name or id. Each row goes through the same rules as the single POST, in one transaction. Regions and candidates are imported by admins only; venues and meetings by admins and organizers, every row inside the organizer's subtree: a row outside it refuses the whole file with 403 `forbidden` naming the row.",
     params(
         ("kind" = Kind, Path, description = "What the rows are."),
         ImportQuery,

@@ -271,6 +271,74 @@ async fn an_import_needs_a_known_kind_a_file_and_a_writer() {
 }
 
 #[actix_web::test]
+async fn an_import_checks_role_and_scope_before_the_rows_and_refuses_whole() {
+    let app = spawn_app().await;
+    import(&app, "regions", "", "text/csv", fixture("regions.csv"))
+        .await
+        .ok(200);
+    let districts = app.get("/regions?level=district", &app.admin).await;
+    let district = |name: &str| {
+        districts.ok(200)["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|r| r["name"] == name)
+            .map(|r| crate::helpers::uuid_of(&r["id"]))
+            .expect("district")
+    };
+    let (dai_tu, city) = (district("Huyện Đại Từ"), district("Thành phố Thái Nguyên"));
+    let organizer = app.token(crate::helpers::Role::Organizer, Some(dai_tu));
+    let election = app.election().await;
+    // Regions and candidates are an admin's (rule 11): 403 whatever the file holds.
+    for (kind, query, body) in [
+        ("regions", String::new(), b"not a table".to_vec()),
+        ("candidates", String::new(), Vec::new()),
+        (
+            "candidates",
+            format!("?election_id={election}"),
+            fixture("candidates.csv"),
+        ),
+    ] {
+        app.post_raw(
+            &format!("/imports/{kind}{query}"),
+            &organizer,
+            "text/csv",
+            body,
+        )
+        .await
+        .problem(403, "forbidden");
+    }
+    // A venue in their district is theirs; one in the city is not: the file is refused whole.
+    let header = "name,address,capacity,setting,region_id\n";
+    let ours = format!("Nhà văn hóa xóm Đồng Cả,Xóm Đồng Cả,150,indoor,{dai_tu}\n");
+    let theirs = format!("Hội trường phường Túc Duyên,Số 2 đường Túc Duyên,90,indoor,{city}\n");
+    let refused = app
+        .post_raw(
+            "/imports/venues",
+            &organizer,
+            "text/csv",
+            format!("{header}{ours}{theirs}").into_bytes(),
+        )
+        .await;
+    let detail = refused.problem(403, "forbidden")["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(detail.starts_with("row 3: "), "{detail}");
+    assert_eq!(count(&app, "venues"), 0);
+    let imported = app
+        .post_raw(
+            "/imports/venues",
+            &organizer,
+            "text/csv",
+            format!("{header}{ours}").into_bytes(),
+        )
+        .await;
+    assert_eq!(imported.ok(200)["created"], 1);
+    assert_eq!(count(&app, "venues"), 1);
+}
+
+#[actix_web::test]
 async fn the_xlsx_report_has_a_sheet_per_level_and_the_json_totals() {
     let app = spawn_app().await;
     let (province, election) = thai_nguyen(&app).await;

@@ -283,6 +283,10 @@ fn map_columns(
 /// What a use case's refusal says of one row: each field it names, or its detail.
 fn refusal(row: usize, e: super::Error) -> Result<Vec<RowError>> {
     match e {
+        // Out of the caller's scope (rule 11) is not a bad row: the import is refused whole.
+        super::Error::Problem(p) if p.code == Code::Forbidden => {
+            Err(Problem::forbidden(format!("row {row}: {}", p.detail)).into())
+        }
         super::Error::Problem(p) if !p.errors.is_empty() => Ok(p
             .errors
             .into_iter()
@@ -512,7 +516,11 @@ pub fn run(
     req: &ImportRequest,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportOutcome> {
-    who.ensure_can_mutate()?;
+    // Role (rule 11) before the file is read: regions, units and candidates are an admin's.
+    match req.kind {
+        Kind::Regions | Kind::Candidates => who.ensure_admin()?,
+        Kind::Venues | Kind::Meetings => who.ensure_can_mutate()?,
+    }
     let table = table::read(req.format, &req.body)?;
     let (fields, ignored_columns, mut errors) = map_columns(req.kind, &table);
     let election = match (req.kind, req.election_id) {
