@@ -220,6 +220,11 @@ pub fn file_report(
         opinions_listed: s.opinions.len(),
     };
     let opinions_count = rule::check(&allowed, &counted).map_err(Problem::from)?;
+    // A correction's audit entry holds the revision it replaces (rule 10: before and after).
+    let replaced = match filing.revision {
+        1 => None,
+        _ => db::revisions(tx, meeting_id)?.into_iter().next(),
+    };
     let report = db::file(
         tx,
         ReportInsertForm {
@@ -253,7 +258,7 @@ pub fn file_report(
             entity_type: "attendance_report",
             entity_id: meeting_id,
             province_id: Some(m.province_id),
-            before: None,
+            before: replaced.as_ref().and_then(audit::json),
             after: Some(json!(report)),
         },
     )?;

@@ -239,7 +239,21 @@ async fn a_report_is_filed_after_the_meeting_and_corrections_keep_every_revision
             &app.admin,
         )
         .await;
-    assert_eq!(audit.ok(200)["items"].as_array().map(Vec::len), Some(2));
+    let entries = audit.ok(200)["items"].as_array().expect("items");
+    assert_eq!(entries.len(), 2);
+    let entry = |action: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} entry"))
+    };
+    // Rule 10: each entry has both sides; a correction's before is the revision it replaced.
+    assert!(entry("file_report")["before"].is_null());
+    assert_eq!(entry("file_report")["after"]["attendees"], 75);
+    assert_eq!(entry("correct_report")["before"]["revision"], 1);
+    assert_eq!(entry("correct_report")["before"]["attendees"], 75);
+    assert_eq!(entry("correct_report")["after"]["revision"], 2);
+    assert_eq!(entry("correct_report")["after"]["attendees"], 70);
 }
 
 #[actix_web::test]
