@@ -142,7 +142,7 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: CandidatePatch) -> 
     let now = tx.now();
     let after = db::update(tx, current.province_id, id, changes, now)?;
     if before.status == CandidateStatus::Active && after.status == CandidateStatus::Withdrawn {
-        meetings::withdraw_candidate(tx, &after)?;
+        meetings::withdraw_candidate(tx, who, &after)?;
     }
     if before.full_name != after.full_name {
         let named = crate::db::meetings::naming(tx, None, Some(id))?;

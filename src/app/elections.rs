@@ -245,7 +245,7 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: &ElectionPatch) -> 
             by_province.entry(province).or_default().push(meeting);
         }
         for (province, meetings) in by_province {
-            super::reevaluation::reevaluate(tx, province, &meetings, None)?;
+            super::meetings::reevaluate(tx, who, province, &meetings, None)?;
         }
     }
     Ok(after)

@@ -202,8 +202,13 @@ pub fn create(tx: &mut Tx<'_>, who: &Caller, fields: &RuleFields) -> Result<Rule
         rule.effective_from,
         rule.effective_until,
     )?;
-    let affected =
-        reevaluation::reevaluate(tx, rule.province_id, &reached, rule.reference.as_deref())?;
+    let affected = super::meetings::reevaluate(
+        tx,
+        who,
+        rule.province_id,
+        &reached,
+        rule.reference.as_deref(),
+    )?;
     audit::record(
         tx,
         who,
@@ -254,8 +259,13 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, fields: &RuleFields) -> Re
     )?);
     reached.sort();
     reached.dedup();
-    let affected =
-        reevaluation::reevaluate(tx, rule.province_id, &reached, rule.reference.as_deref())?;
+    let affected = super::meetings::reevaluate(
+        tx,
+        who,
+        rule.province_id,
+        &reached,
+        rule.reference.as_deref(),
+    )?;
     audit::record(
         tx,
         who,

@@ -220,22 +220,30 @@ fn sites(e: &mut FieldErrors, sites: &[SiteIn]) -> Vec<SitePlanned> {
 }
 
 /// The checks on a plan's shape that need no database.
-fn shape(e: &mut FieldErrors, plan: &MeetingPlan) {
-    if plan.ends_at <= plan.starts_at {
+fn span(e: &mut FieldErrors, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) {
+    if ends_at <= starts_at {
         e.add("ends_at", "must be after starts_at");
-    } else if plan.ends_at - plan.starts_at > MAX_LENGTH {
+    } else if ends_at - starts_at > MAX_LENGTH {
         e.add("ends_at", "a meeting lasts at most 24 hours");
     }
-    if plan.unit_ids.is_empty() || plan.unit_ids.len() > MAX_UNITS {
+}
+
+fn unit_list(e: &mut FieldErrors, unit_ids: &[Uuid]) {
+    if unit_ids.is_empty() || unit_ids.len() > MAX_UNITS {
         e.add(
             "electoral_unit_ids",
             format!("name 1 to {MAX_UNITS} electoral units"),
         );
     }
-    let distinct: HashSet<&Uuid> = plan.unit_ids.iter().collect();
-    if distinct.len() != plan.unit_ids.len() {
+    let distinct: HashSet<&Uuid> = unit_ids.iter().collect();
+    if distinct.len() != unit_ids.len() {
         e.add("electoral_unit_ids", "an electoral unit is listed twice");
     }
+}
+
+fn shape(e: &mut FieldErrors, plan: &MeetingPlan) {
+    span(e, plan.starts_at, plan.ends_at);
+    unit_list(e, &plan.unit_ids);
     match plan.format {
         Format::InPerson => {
             if plan.sites.len() != 1 {
@@ -282,10 +290,17 @@ impl NewMeeting {
             }),
             _ => None,
         };
-        // An online block that failed its own checks is reported already; the shape check
-        // would only add "an online meeting needs its online block".
-        if let (Some(plan), false) = (&plan, matches!(online, Some(None))) {
-            shape(&mut e, plan);
+        // An online block that failed its own checks is reported already; the format's part
+        // of the shape check would only add "an online meeting needs its online block". The
+        // times and units are checked whatever else failed, so that every bad field is named.
+        match &plan {
+            Some(plan) if !matches!(online, Some(None)) => shape(&mut e, plan),
+            _ => {
+                if let (Some(starts_at), Some(ends_at)) = (starts_at, ends_at) {
+                    span(&mut e, starts_at, ends_at);
+                }
+                unit_list(&mut e, &self.electoral_unit_ids);
+            }
         }
         e.done(plan)
     }
@@ -1042,12 +1057,67 @@ pub fn cancel(tx: &mut Tx<'_>, who: &Caller, id: Uuid, reason: &str) -> Result<M
 /// A candidate who withdraws leaves every future planned meeting (the meetings stay, with the
 /// other candidates); a meeting left without any active candidate is flagged and its
 /// organizers told (rule 13).
-pub fn withdraw_candidate(tx: &mut Tx<'_>, candidate: &Candidate) -> Result<Vec<Uuid>> {
+/// Re-evaluates these meetings of one province (rules 8 and 13) for the change `who` made;
+/// returns those that now break a rule. Each meeting that changes (capacities, flag) is
+/// audited as a `reevaluate` of it, with both sides (rule 10).
+pub fn reevaluate(
+    tx: &mut Tx<'_>,
+    who: &Caller,
+    province_id: Uuid,
+    meeting_ids: &[Uuid],
+    rule_reference: Option<&str>,
+) -> Result<Vec<crate::domain::reevaluation::AffectedMeeting>> {
+    if meeting_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = db::lock_many(tx, province_id, meeting_ids)?;
+    let before: HashMap<Uuid, Meeting> = views(tx, rows)?.into_iter().map(|m| (m.id, m)).collect();
+    let done = reevaluation::reevaluate(tx, province_id, meeting_ids, rule_reference)?;
+    let rows = db::lock_many(tx, province_id, &done.changed)?;
+    for after in views(tx, rows)? {
+        audit::record(
+            tx,
+            who,
+            Change {
+                action: "reevaluate",
+                entity_type: "meeting",
+                entity_id: after.id,
+                province_id: Some(after.province_id),
+                before: before.get(&after.id).and_then(audit::json),
+                after: audit::json(&after),
+            },
+        )?;
+    }
+    Ok(done.affected)
+}
+
+pub fn withdraw_candidate(
+    tx: &mut Tx<'_>,
+    who: &Caller,
+    candidate: &Candidate,
+) -> Result<Vec<Uuid>> {
     let now = tx.now();
     let future = db::future_of_candidate(tx, candidate.id, now)?;
+    let rows = db::lock_many(tx, candidate.province_id, &future)?;
+    let before: HashMap<Uuid, Meeting> = views(tx, rows)?.into_iter().map(|m| (m.id, m)).collect();
     let left = db::drop_candidate(tx, candidate.id, &future)?;
     db::touch(tx, candidate.province_id, &left, now)?;
     db::refresh_search(tx, &left)?;
-    reevaluation::reevaluate(tx, candidate.province_id, &left, None)?;
+    // Each meeting the candidate left is audited as changed (rule 10), before its re-evaluation.
+    let rows = db::lock_many(tx, candidate.province_id, &left)?;
+    for after in views(tx, rows)? {
+        audit::record(
+            tx,
+            who,
+            Change::updated(
+                "meeting",
+                after.id,
+                Some(after.province_id),
+                &before.get(&after.id),
+                &after,
+            ),
+        )?;
+    }
+    reevaluate(tx, who, candidate.province_id, &left, None)?;
     Ok(left)
 }

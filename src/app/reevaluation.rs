@@ -37,16 +37,26 @@ pub fn rules_for(
         .collect())
 }
 
-/// Re-evaluates these meetings of one province; returns those that now break a rule.
-/// `rule_reference` names the rule that changed, for the organizers' notice.
+/// What a re-evaluation found and did.
+#[derive(Debug, Default)]
+pub struct Reevaluated {
+    /// The meetings that now break a rule.
+    pub affected: Vec<AffectedMeeting>,
+    /// The meetings it changed (capacities or the flag): each moved to its next version.
+    pub changed: Vec<Uuid>,
+}
+
+/// Re-evaluates these meetings of one province (callers go through
+/// `meetings::reevaluate`, which audits what changed). `rule_reference` names the rule that
+/// changed, for the organizers' notice.
 pub fn reevaluate(
     tx: &mut Tx<'_>,
     province_id: Uuid,
     meeting_ids: &[Uuid],
     rule_reference: Option<&str>,
-) -> Result<Vec<AffectedMeeting>> {
+) -> Result<Reevaluated> {
     if meeting_ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Reevaluated::default());
     }
     let rows = db::lock_many(tx, province_id, meeting_ids)?;
     let sites = db::sites_of(tx, meeting_ids)?;
@@ -99,6 +109,7 @@ pub fn reevaluate(
     }
     let now = tx.now();
     let mut affected = Vec::new();
+    let mut changed = Vec::new();
     let mut newly_flagged = Vec::new();
     for m in rows {
         let plans = plans_of(m.id);
@@ -149,6 +160,7 @@ pub fn reevaluate(
         }
         if verdict.new_version {
             db::touch(tx, m.province_id, &[m.id], now)?;
+            changed.push(m.id);
         }
         if verdict.newly_flagged {
             newly_flagged.push(notices::Flagged {
@@ -172,7 +184,7 @@ pub fn reevaluate(
     }
     let ctx = notices::Context::new(tx.settings(), now);
     notices::attention(tx, &ctx, rule_reference, &newly_flagged)?;
-    Ok(affected)
+    Ok(Reevaluated { affected, changed })
 }
 
 /// Future planned meetings with a site at a venue inside `region_id`'s subtree overlapping

@@ -62,8 +62,13 @@ pub fn create(
     let mut e = FieldErrors::new();
     let name = e.take("name", text::name(&new.name, 200));
     let body = e.take("body", kinds::parse::<Body>(&new.body));
-    if let Some(b) = body {
-        e.take("seats", seats(b, new.seats));
+    match body {
+        Some(b) => {
+            e.take("seats", seats(b, new.seats));
+        }
+        // Without a body its maximum is unknown; below one is wrong for every body.
+        None if new.seats < 1 => e.add("seats", "a unit elects at least 1 deputy"),
+        None => {}
     }
     let region = regions::find(tx, new.region_id)?;
     match (&region, body) {

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::{reevaluation, Result, Tx};
+use super::{Result, Tx};
 use crate::db::meetings::planned_at_venue;
 use crate::db::venues::{self as db, Venue, VenueFilter, VenueInsertForm, VenueUpdateForm};
 use crate::db::{health_rules, regions};
@@ -169,7 +169,7 @@ pub fn patch(tx: &mut Tx<'_>, who: &Caller, id: Uuid, patch: &VenuePatch) -> Res
     let now = tx.now();
     let after = db::update(tx, current.province_id, id, changes, now)?;
     let planned = planned_at_venue(tx, id, now)?;
-    reevaluation::reevaluate(tx, after.province_id, &planned, None)?;
+    super::meetings::reevaluate(tx, who, after.province_id, &planned, None)?;
     if before.name != after.name || before.address != after.address {
         let named = crate::db::meetings::naming(tx, Some(id), None)?;
         crate::db::meetings::refresh_search(tx, &named)?;

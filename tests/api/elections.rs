@@ -81,6 +81,13 @@ async fn units_respect_seat_limits_and_body_levels() {
         .post(&path, &app.admin, json!({"name": "Đơn vị số 3", "body": "senate", "region_id": tree.province, "seats": 1}))
         .await;
     assert_eq!(unknown_body.invalid_fields(), vec!["body"]);
+    let unknown_body_no_seats = app
+        .post(&path, &app.admin, json!({"name": "Đơn vị số 3", "body": "senate", "region_id": tree.province, "seats": -1}))
+        .await;
+    assert_eq!(
+        unknown_body_no_seats.invalid_fields(),
+        vec!["body", "seats"]
+    );
     let listed = app.get(&path, &app.admin).await;
     assert_eq!(listed.ok(200)["items"].as_array().map(Vec::len), Some(1));
     app.get(

@@ -1,6 +1,6 @@
 //! `/health-rules`: validation, and re-evaluation of planned meetings (SPEC §3 rule 8).
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, Role};
 
@@ -180,6 +180,35 @@ async fn relaxing_a_rule_clears_the_flag_and_a_ban_flags_in_person_meetings() {
         audit.ok(200)["items"][1]["before"]["in_person_allowed"],
         false
     );
+    // Rule 10: each re-evaluation that changed the meeting is audited under the meeting,
+    // by whoever changed the rule, with both sides: flagged by the ban, cleared by the relief.
+    let audit = app.get(&format!("/audit?entity_id={id}"), &app.admin).await;
+    let reevaluations: Vec<&Value> = audit.ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == "reevaluate")
+        .collect();
+    assert_eq!(reevaluations.len(), 2, "{:?}", audit.body);
+    let flag = |e: &Value| {
+        (
+            e["before"]["needs_attention"].clone(),
+            e["after"]["needs_attention"].clone(),
+        )
+    };
+    let mut flags: Vec<_> = reevaluations.iter().map(|e| flag(e)).collect();
+    flags.sort_by_key(|f| f.0.as_bool());
+    assert_eq!(
+        flags,
+        [(json!(false), json!(true)), (json!(true), json!(false))]
+    );
+    assert!(reevaluations.iter().all(|e| e["actor_name"].is_string()));
+    let cleared = reevaluations
+        .iter()
+        .find(|e| e["after"]["needs_attention"] == false)
+        .expect("cleared");
+    assert_eq!(cleared["before"]["sites"][0]["effective_capacity"], 100);
+    assert_eq!(cleared["after"], m.body);
 }
 
 #[actix_web::test]

@@ -880,6 +880,14 @@ async fn malformed_plans_name_every_bad_field_and_create_nothing() {
         answer.invalid_fields(),
         vec!["ends_at", "sites", "sites[1].expected_attendees"]
     );
+    // A bad format hides no other field: the times and the units are still judged.
+    let bad_format = json!({"election_id": s.election, "electoral_unit_ids": [], "format": "hybrid",
+        "starts_at": "2021-05-10T10:00:00+07:00", "ends_at": "2021-05-10T08:00:00+07:00"});
+    let answer = app.post("/meetings", &app.admin, bad_format).await;
+    assert_eq!(
+        answer.invalid_fields(),
+        vec!["electoral_unit_ids", "ends_at", "format"]
+    );
     let bad_refs = json!({"election_id": s.election, "electoral_unit_ids": [Uuid::new_v4()], "format": "in_person",
         "starts_at": "2021-05-10T08:00:00+07:00", "ends_at": "2021-05-10T10:00:00+07:00",
         "candidate_ids": [Uuid::new_v4()],
@@ -1310,6 +1318,25 @@ async fn a_withdrawn_candidate_leaves_future_meetings_but_not_past_ones() {
     assert_eq!(f.body["version"], 2);
     let p = app.get(&format!("/meetings/{past}"), &app.admin).await;
     assert!(ids(p.ok(200), "candidate_ids").contains(&s.candidates[0].to_string()));
+    // Rule 10: the meeting the candidate left is audited with both sides.
+    let audit = app
+        .get(&format!("/audit?entity_id={future}"), &app.admin)
+        .await;
+    let entries = audit.ok(200)["items"].as_array().expect("items");
+    let update = entries
+        .iter()
+        .find(|e| e["action"] == "update")
+        .expect("an update entry");
+    assert_eq!(update["entity_type"], "meeting");
+    assert!(ids(&update["before"], "candidate_ids").contains(&s.candidates[0].to_string()));
+    assert_eq!(update["after"], f.body);
+    let past_audit = app
+        .get(&format!("/audit?entity_id={past}"), &app.admin)
+        .await;
+    assert_eq!(
+        past_audit.ok(200)["items"].as_array().map(Vec::len),
+        Some(1)
+    );
 }
 
 #[actix_web::test]
