@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod problem;
 pub mod reevaluation;
 pub mod scope;
+pub mod sealed;
 pub mod search;
 pub mod text;
 pub mod values;

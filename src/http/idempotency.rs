@@ -1,10 +1,13 @@
 //! `Idempotency-Key`: the same key and request replay the first answer for 24 hours; the same
 //! key with another request is 422 `idempotency_key_reused`. The key is claimed in the same
 //! transaction as the change it guards: a concurrent request with the same key waits on that
-//! row, then replays the committed answer.
+//! row, then replays the committed answer. An answer that holds a secret (a new token, a
+//! calendar URL) is kept sealed (`domain::sealed`): only the same caller, key and request open
+//! it, and a copy of the database alone reveals nothing.
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::TimeDelta;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -14,6 +17,7 @@ use crate::app::{self, Ctx, Tx};
 use crate::db::idempotency as db;
 use crate::domain::problem::{Code, Problem};
 use crate::domain::scope::Caller;
+use crate::domain::sealed::Sealer;
 
 /// How long an answer is kept for replay.
 pub const KEPT_FOR: TimeDelta = TimeDelta::hours(24);
@@ -71,6 +75,13 @@ pub struct Answer {
     pub etag: Option<String>,
 }
 
+/// How an answer is kept: as it is, or sealed because it holds a secret.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Plain,
+    Sealed,
+}
+
 impl Answer {
     /// A `201 Created` with the new record and where it lives.
     pub fn created(body: &impl Serialize, location: Option<String>) -> app::Result<Self> {
@@ -95,8 +106,11 @@ impl Answer {
         self
     }
 
-    pub fn into_response(self, replayed: bool) -> HttpResponse {
+    fn into_response(self, replayed: bool, keep: Keep) -> HttpResponse {
         let mut r = HttpResponse::build(self.status);
+        if keep == Keep::Sealed {
+            r.insert_header((header::CACHE_CONTROL, "no-store"));
+        }
         if let Some(loc) = &self.location {
             r.insert_header((header::LOCATION, loc.as_str()));
         }
@@ -121,15 +135,49 @@ fn fingerprint(req: &HttpRequest, body: &impl Serialize) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
+/// What a sealed answer is bound to: the caller's token, the key and the request.
+fn seal_context(token: &Caller, key: &str, hash: &[u8]) -> Vec<u8> {
+    let mut context = token.id.as_bytes().to_vec();
+    context.extend_from_slice(key.as_bytes());
+    context.push(0);
+    context.extend_from_slice(hash);
+    context
+}
+
+/// The body to store: the answer's, or `{"sealed": …}` of it.
+fn kept_body(body: &Value, sealer: Option<&Sealer>, context: &[u8]) -> app::Result<Value> {
+    let Some(sealer) = sealer else {
+        return Ok(body.clone());
+    };
+    let plain = serde_json::to_vec(body).map_err(app::Error::internal)?;
+    let sealed = sealer.seal(context, &plain).map_err(app::Error::internal)?;
+    Ok(serde_json::json!({ "sealed": sealed }))
+}
+
+/// The answer's body from what was stored.
+fn replayed_body(stored: Value, sealer: Option<&Sealer>, context: &[u8]) -> app::Result<Value> {
+    let Some(sealer) = sealer else {
+        return Ok(stored);
+    };
+    let sealed = stored
+        .get("sealed")
+        .and_then(Value::as_str)
+        .ok_or_else(|| app::Error::internal("a sealed answer was stored unsealed"))?;
+    let plain = sealer.open(context, sealed).map_err(app::Error::internal)?;
+    serde_json::from_slice(&plain).map_err(app::Error::internal)
+}
+
 /// Runs `work` once per key, in one transaction with the key's claim; `Ok(None)` = no key.
 fn once(
     tx: &mut Tx<'_>,
     token: &Caller,
     key: &str,
     hash: &[u8],
+    sealer: Option<&Sealer>,
     work: &mut impl FnMut(&mut Tx<'_>) -> app::Result<Answer>,
 ) -> app::Result<(Answer, bool)> {
     let expired = tx.now() - KEPT_FOR;
+    let context = seal_context(token, key, hash);
     if db::claim(tx, token.id, key, hash, expired)? {
         let answer = work(tx)?;
         db::store(
@@ -137,7 +185,7 @@ fn once(
             token.id,
             key,
             answer.status.as_u16() as i16,
-            &answer.body,
+            &kept_body(&answer.body, sealer, &context)?,
             answer.location.as_deref(),
             answer.etag.as_deref(),
         )?;
@@ -161,7 +209,7 @@ fn once(
     Ok((
         Answer {
             status,
-            body: stored.response,
+            body: replayed_body(stored.response, sealer, &context)?,
             location: stored.location,
             etag: stored.etag,
         },
@@ -175,6 +223,37 @@ pub async fn run_once<B, F>(
     who: &Caller,
     req: &HttpRequest,
     body: &B,
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Serialize,
+    F: FnMut(&mut Tx<'_>) -> app::Result<Answer> + Send + 'static,
+{
+    run(ctx, who, req, body, Keep::Plain, work).await
+}
+
+/// [`run_once`] for a change whose answer holds a secret: the answer is kept sealed and is
+/// sent with `Cache-Control: no-store`.
+pub async fn run_once_sealed<B, F>(
+    ctx: &Ctx,
+    who: &Caller,
+    req: &HttpRequest,
+    body: &B,
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Serialize,
+    F: FnMut(&mut Tx<'_>) -> app::Result<Answer> + Send + 'static,
+{
+    run(ctx, who, req, body, Keep::Sealed, work).await
+}
+
+async fn run<B, F>(
+    ctx: &Ctx,
+    who: &Caller,
+    req: &HttpRequest,
+    body: &B,
+    keep: Keep,
     mut work: F,
 ) -> Result<HttpResponse, ApiError>
 where
@@ -184,11 +263,18 @@ where
     let key = key_of(req)?;
     let hash = fingerprint(req, body);
     let token = who.clone();
+    let sealer = match keep {
+        Keep::Plain => None,
+        Keep::Sealed => Some(
+            Sealer::new(ctx.settings().calendar_link_key.expose_secret().as_bytes())
+                .map_err(app::Error::internal)?,
+        ),
+    };
     let (answer, replayed) = ctx
         .tx(move |tx| match &key {
             None => Ok((work(tx)?, false)),
-            Some(key) => once(tx, &token, key, &hash, &mut work),
+            Some(key) => once(tx, &token, key, &hash, sealer.as_ref(), &mut work),
         })
         .await?;
-    Ok(answer.into_response(replayed))
+    Ok(answer.into_response(replayed, keep))
 }

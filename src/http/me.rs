@@ -1,12 +1,13 @@
 //! `GET /me` (the calling token) and `/tokens` (admin: create, list, revoke).
 use super::query::Query;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::{Admin, Caller};
-use super::openapi::inputs::{Id, Paging};
+use super::idempotency::{run_once_sealed, Answer};
+use super::openapi::inputs::{Id, IdempotencyKey, Paging};
 use super::pagination::PageRequest;
 use super::problem::ApiError;
 use crate::app::tokens::{self, NewToken};
@@ -48,33 +49,39 @@ struct Me {
     region_id: Option<Uuid>,
 }
 
-/// Not idempotent on purpose: a replay would have to store the plaintext token.
 #[utoipa::path(
     post,
     path = "/api/v1/tokens",
     operation_id = "createToken",
     tag = "tokens",
     summary = "Create an API token (admin)",
-    description = "Not idempotent: a replay would have to store the plaintext token.",
+    description = "With an `Idempotency-Key`, a retry gets the same token again for 24 hours \
+                   (the answer is kept sealed: only the same admin token, key and body open it).",
+    params(IdempotencyKey),
     request_body = NewToken,
     responses(
         (
             status = 201,
-            description = "Created. The token is shown only in this answer.",
+            description = "Created. The token is shown only in this answer (and its replays).",
             body = crate::app::tokens::IssuedToken,
+            headers(("Idempotent-Replayed" = String)),
         ),
+        (status = 422, description = "`validation_failed`, or `idempotency_key_reused`."),
     ),
 )]
 async fn create_token(
     Admin(who): Admin,
     ctx: web::Data<Ctx>,
+    req: HttpRequest,
     body: web::Json<NewToken>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
-    let issued = ctx
-        .tx(move |tx| tokens::create(tx, &who, new.clone()))
-        .await?;
-    Ok(HttpResponse::Created().json(issued))
+    let caller = who.clone();
+    run_once_sealed(&ctx, &who, &req, &new.clone(), move |tx| {
+        let issued = tokens::create(tx, &caller, new.clone())?;
+        Answer::created(&issued, None)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
-use super::idempotency::{run_once, Answer};
+use super::idempotency::{run_once, run_once_sealed, Answer};
 use super::openapi::inputs::{Id, IdempotencyKey};
 use super::problem::ApiError;
 use crate::app::{schedules, Ctx};
@@ -175,10 +175,17 @@ async fn calendar(
     operation_id = "rotateCalendarLink",
     tag = "email",
     summary = "A new secret calendar subscription URL for this candidate; the old one is then 404",
-    params(Id),
+    description = "With an `Idempotency-Key`, a retry gets the same URL again for 24 hours and \
+                   rotates nothing (the answer is kept sealed).",
+    params(Id, IdempotencyKey),
     responses(
-        (status = 201, description = "Created.", body = CalendarLink),
-        (status = 422, description = "`candidate_withdrawn`."),
+        (
+            status = 201,
+            description = "Created.",
+            body = CalendarLink,
+            headers(("Idempotent-Replayed" = String)),
+        ),
+        (status = 422, description = "`candidate_withdrawn`, or `idempotency_key_reused`."),
     ),
 )]
 async fn calendar_link(
@@ -189,12 +196,12 @@ async fn calendar_link(
 ) -> Result<HttpResponse, ApiError> {
     let candidate_id = super::parse_id(&id, "candidate")?;
     let base = base_url(&req);
-    let url = ctx
-        .tx(move |tx| schedules::calendar_link(tx, &who, candidate_id, &base))
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(CalendarLink { url }))
+    let caller = who.clone();
+    run_once_sealed(&ctx, &who, &req, &(), move |tx| {
+        let url = schedules::calendar_link(tx, &caller, candidate_id, &base)?;
+        Answer::created(&CalendarLink { url }, None)
+    })
+    .await
 }
 
 #[derive(Serialize, ToSchema)]

@@ -60,14 +60,66 @@ async fn admins_create_tokens_that_are_shown_once_and_work() {
         .await;
     let token = created.ok(201)["token"].as_str().expect("token").to_owned();
     assert!(token.starts_with("vm_") && token.len() > 40);
+    assert_eq!(created.headers["cache-control"], "no-store");
     let me = app.get("/me", &token).await;
     assert_eq!(me.ok(200)["role"], "organizer");
     assert_eq!(me.body["id"], created.body["id"]);
+    // A retry with the same key gets the same token again, and makes no second one.
+    let again = app
+        .request(
+            Method::POST,
+            "/tokens",
+            Some(&app.admin),
+            Some(json!({"name": "Ban Thường trực UBMTTQ huyện", "role": "organizer", "region_id": tree.district})),
+            &[("Idempotency-Key", "token-1")],
+        )
+        .await;
+    assert_eq!(again.ok(201)["token"], created.body["token"]);
+    assert_eq!(again.body["id"], created.body["id"]);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.headers["cache-control"], "no-store");
+    app.request(
+        Method::POST,
+        "/tokens",
+        Some(&app.admin),
+        Some(json!({"name": "Another", "role": "observer"})),
+        &[("Idempotency-Key", "token-1")],
+    )
+    .await
+    .problem(422, "idempotency_key_reused");
+    // Another admin sending the same key makes their own token.
+    let other_admin = app.token(Role::Admin, None);
+    let theirs = app
+        .request(
+            Method::POST,
+            "/tokens",
+            Some(&other_admin),
+            Some(json!({"name": "Ban Thường trực UBMTTQ huyện", "role": "organizer", "region_id": tree.district})),
+            &[("Idempotency-Key", "token-1")],
+        )
+        .await;
+    assert_ne!(theirs.ok(201)["token"], created.body["token"]);
+    let named: Vec<_> = app.get("/tokens?limit=500", &app.admin).await.ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|t| t["name"] == "Ban Thường trực UBMTTQ huyện")
+        .map(|t| t["id"].clone())
+        .collect();
+    assert_eq!(
+        named,
+        vec![created.body["id"].clone(), theirs.body["id"].clone()]
+    );
     // The secret is nowhere in the database: not in the tokens, the audit log, the stored
     // replies of idempotent requests, or any other table.
     let data = pg_dump(&app.database_url, &["--data-only"]);
     assert!(data.contains(&created.body["id"].as_str().expect("id").to_owned()));
     assert!(!data.contains(&token[3..]), "the plaintext token is stored");
+    let second = theirs.body["token"].as_str().expect("token");
+    assert!(
+        !data.contains(&second[3..]),
+        "the plaintext token is stored"
+    );
 }
 
 #[actix_web::test]

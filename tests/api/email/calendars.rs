@@ -162,6 +162,66 @@ async fn a_candidate_subscribes_without_a_token_and_a_new_link_ends_the_old_one(
 }
 
 #[actix_web::test]
+async fn a_link_retried_with_its_idempotency_key_is_the_same_link_and_rotates_nothing() {
+    let s = scene(|settings| settings.outbox.enabled = false).await;
+    let tam = s.candidate("Lý Thị Tâm", "tam@example.vn", "vi").await;
+    s.meeting("Tiếp xúc cử tri thôn 1", morning(4), &[tam]);
+    let path = format!("/candidates/{tam}/calendar-link");
+    let send = |token: String, key: &'static str| {
+        let app = &s.app;
+        let path = path.clone();
+        async move {
+            app.request(
+                reqwest::Method::POST,
+                &path,
+                Some(&token),
+                Some(json!(null)),
+                &[("Idempotency-Key", key)],
+            )
+            .await
+        }
+    };
+    let first = send(s.app.admin.clone(), "link-1").await;
+    let url = first.ok(201)["url"].as_str().expect("url").to_owned();
+    assert_eq!(first.headers["cache-control"], "no-store");
+    let again = send(s.app.admin.clone(), "link-1").await;
+    assert_eq!(again.ok(201)["url"], url.as_str());
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(fetch(&s.app, &url, None).await.status(), StatusCode::OK);
+
+    // The replay is kept sealed: a copy of the database holds no secret.
+    let secret = url
+        .rsplit('/')
+        .next()
+        .and_then(|f| f.strip_suffix(".ics"))
+        .expect("a secret")
+        .to_owned();
+    let data = crate::helpers::database::pg_dump(&s.app.database_url, &["--data-only"]);
+    assert!(!data.contains(&secret), "a calendar secret is stored");
+
+    // Another key is another request: a new link, and the first one ends.
+    let next = send(s.app.admin.clone(), "link-2").await;
+    let rotated = next.ok(201)["url"].as_str().expect("url").to_owned();
+    assert_ne!(rotated, url);
+    assert_eq!(
+        fetch(&s.app, &url, None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(fetch(&s.app, &rotated, None).await.status(), StatusCode::OK);
+    let audit = s
+        .app
+        .get(&format!("/audit?entity_id={tam}"), &s.app.admin)
+        .await;
+    let rotations = audit.ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == "rotate_calendar_link")
+        .count();
+    assert_eq!(rotations, 2, "the replay rotated nothing");
+}
+
+#[actix_web::test]
 async fn who_may_make_a_calendar_link() {
     let s = scene(|settings| settings.outbox.enabled = false).await;
     let tam = s.candidate("Lý Thị Tâm", "tam@example.vn", "vi").await;
