@@ -66,6 +66,7 @@ pub fn record(tx: &mut Tx<'_>, who: &Caller, change: Change<'_>) -> Result<()> {
     db::insert(
         tx,
         db::AuditInsertForm {
+            entry_id: Uuid::now_v7(),
             province_id: db::province_key(change.province_id),
             actor_id: (!who.id.is_nil()).then_some(who.id),
             actor_name: &who.name,

@@ -19,6 +19,7 @@ diesel::define_sql_function! {
 #[derive(Insertable)]
 #[diesel(table_name = audit_log)]
 pub struct AuditInsertForm<'a> {
+    pub entry_id: Uuid,
     pub province_id: Uuid,
     pub actor_id: Option<Uuid>,
     pub actor_name: &'a str,
@@ -33,7 +34,12 @@ pub struct AuditInsertForm<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
-    pub id: i64,
+    #[diesel(column_name = entry_id)]
+    pub id: Uuid,
+    /// The entries' order, and what a list's cursor holds.
+    #[diesel(column_name = id)]
+    #[serde(skip)]
+    pub seq: i64,
     /// None for a national entry.
     #[diesel(select_expression = nullif(audit_log::province_id, NATIONAL))]
     #[diesel(select_expression_type = nullif<audit_log::province_id, diesel::dsl::AsExprOf<Uuid, diesel::sql_types::Uuid>>)]

@@ -45,6 +45,7 @@ diesel::table! {
         before -> Nullable<Jsonb>,
         after -> Nullable<Jsonb>,
         at -> Timestamptz,
+        entry_id -> Uuid,
     }
 }
 

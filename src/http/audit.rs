@@ -72,5 +72,5 @@ async fn list(
             audit::list(tx, &who, filter)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.id.to_string())))
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.seq.to_string())))
 }

@@ -376,3 +376,42 @@ async fn only_admins_read_the_audit_log() {
         .await
         .problem(403, "forbidden");
 }
+
+#[actix_web::test]
+async fn audit_entries_have_uuid_ids_and_page_oldest_first_without_a_gap_or_a_repeat() {
+    let app = spawn_app().await;
+    let province = app.region("Tỉnh Hà Tĩnh", "province", None).await;
+    for name in [
+        "Huyện Kỳ Anh",
+        "Huyện Cẩm Xuyên",
+        "Huyện Thạch Hà",
+        "Huyện Hương Khê",
+    ] {
+        app.region(name, "district", Some(province)).await;
+    }
+    let mut ids = Vec::new();
+    let mut times = Vec::new();
+    let mut path = "/audit?entity_type=region&limit=2".to_owned();
+    loop {
+        let page = app.get(&path, &app.admin).await;
+        let body = page.ok(200).clone();
+        for entry in body["items"].as_array().expect("items") {
+            let id = entry["id"].as_str().expect("an id is a string");
+            ids.push(Uuid::parse_str(id).expect("an audit entry's id is a UUID"));
+            times.push(entry["at"].as_str().expect("at").to_owned());
+        }
+        match body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/audit?entity_type=region&limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), 5, "one entry per region made: {ids:?}");
+    let distinct: BTreeSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), 5);
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "oldest first");
+    app.get("/audit?cursor=not-a-cursor", &app.admin)
+        .await
+        .problem(422, "validation_failed");
+}

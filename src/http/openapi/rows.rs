@@ -261,7 +261,7 @@ pub struct OutboxDetail {
 
 #[derive(ToSchema)]
 pub struct AuditEntry {
-    pub id: i64,
+    pub id: Uuid,
     #[schema(required = true)]
     pub province_id: Option<Uuid>,
     /// The token that made the change.
