@@ -18,8 +18,8 @@ INSERT INTO meeting_sites (id, meeting_id, province_id, venue_id, expected_atten
 SELECT gen_random_uuid(), vm_bench_mid(:k), b.province_id, b.venue_id, 50, 100000,
        tstzrange(vm_bench_start(:k), vm_bench_start(:k) + interval '1 hour', '[)')
   FROM vm_bench_pairs b WHERE b.n = :k % 400;
-INSERT INTO audit_log (province_id, actor_name, action, entity_type, entity_id, after)
-SELECT b.province_id, 'pgbench', 'create', 'meeting', vm_bench_mid(:k), p.audit_after
+INSERT INTO audit_log (entry_id, province_id, actor_name, action, entity_type, entity_id, after)
+SELECT gen_random_uuid(), b.province_id, 'pgbench', 'create', 'meeting', vm_bench_mid(:k), p.audit_after
   FROM vm_bench_pairs b, vm_bench_payload p WHERE b.n = :k % 400;
 INSERT INTO outbox (id, province_id, kind, recipient, recipient_name, candidate_id, subject,
                     body_text, body_html, ics, ics_method, status, sent_at)
