@@ -882,7 +882,7 @@ step_email() {
 }
 
 step_crash() {
-  local PROVS P2 P3 T N2 got AT_KILL KILL_T KILLED_AT UP_AT left RECOVER_S CHECK2 INFLIGHT_N INFLIGHT_S V
+  local PROVS P2 P3 T N2 got claimed AT_KILL KILL_T KILLED_AT UP_AT left RECOVER_S CHECK2 INFLIGHT_N INFLIGHT_S V
   local N3 RETRIED DRAIN_S CHECK3 FAILED miss dup
   log "crash: kill -9 during a fan-out"
   PROVS=$(psql_db "$NDB" -c "SELECT c.province_id FROM candidates c WHERE c.status = 'active' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3 OFFSET 1")
@@ -892,10 +892,15 @@ step_crash() {
     "http://127.0.0.1:$PORT/api/v1/elections/$NELECTION/schedule-emails?region_id=$P2"
   N2=$(jq .queued "$WORK/fanout2.json")
   psql_db "$NDB" -c "SELECT id FROM outbox WHERE kind = 'schedule' AND created_at >= '$T'" >"$WORK/fanout2_ids.txt"
-  # kill once about a fifth has arrived
+  # kill once about a fifth has arrived and while the worker holds a claim (a lease), so that
+  # what the kill leaves in flight is there to be measured
   for _ in $(seq 1 600); do
     got=$(python3 "$BENCH/email_check.py" "$WORK/sink_fanout.log" "$WORK/fanout2_ids.txt" | sed -E 's/.*distinct=([0-9]+).*/\1/' || true)
-    [ "${got:-0}" -ge $((N2 / 5)) ] && break
+    if [ "${got:-0}" -ge $((N2 / 5)) ]; then
+      claimed=$(psql_db "$NDB" -c "SELECT count(*) FROM outbox WHERE kind = 'schedule' AND created_at >= '$T'
+          AND status = 'pending' AND next_attempt_at > now() + interval '10 seconds'")
+      [ "${claimed:-0}" -gt 0 ] && break
+    fi
     sleep 0.05
   done
   KILL_T=$EPOCHREALTIME
