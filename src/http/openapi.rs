@@ -514,6 +514,37 @@ mod tests {
     }
 
     #[test]
+    fn every_operation_taking_an_idempotency_key_documents_its_refusals() {
+        let key = json!({"$ref": "#/components/parameters/IdempotencyKey"});
+        let mut taking = Vec::new();
+        for (path, item) in DOCUMENT["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("a path item") {
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                if !params.contains(&key) {
+                    continue;
+                }
+                taking.push(format!("{method} {path}"));
+                let responses = &op["responses"];
+                assert!(responses["400"].is_object(), "{method} {path}: no 400");
+                assert!(
+                    responses["422"]
+                        .to_string()
+                        .contains("\"idempotency_key_reused\""),
+                    "{method} {path}: 422 lacks idempotency_key_reused"
+                );
+            }
+        }
+        assert!(
+            taking.contains(&"post /api/v1/tokens".to_owned()),
+            "{taking:?}"
+        );
+        assert!(
+            taking.contains(&"post /api/v1/candidates/{id}/calendar-link".to_owned()),
+            "{taking:?}"
+        );
+    }
+
+    #[test]
     fn the_idempotency_key_parameter_states_what_key_of_accepts() {
         let key = &DOCUMENT["components"]["parameters"]["IdempotencyKey"]["schema"];
         assert_eq!(

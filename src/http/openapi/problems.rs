@@ -32,7 +32,7 @@ pub const PROBLEMS: [(&str, &[&[Code]]); 54] = [
     ("metrics", &[TOKEN, DATABASE, &[Forbidden]]),
     ("openapi", &[TOKEN]),
     ("getMe", &[TOKEN, DATABASE]),
-    ("createToken", &[TOKEN, DATABASE, BODY, &[Forbidden]]),
+    ("createToken", &[TOKEN, DATABASE, BODY, ONCE, &[Forbidden]]),
     ("listTokens", &[TOKEN, DATABASE, QUERY, &[Forbidden]]),
     (
         "createRegion",
@@ -242,7 +242,12 @@ pub const PROBLEMS: [(&str, &[&[Code]]); 54] = [
     ("listAudit", &[TOKEN, DATABASE, QUERY, &[Forbidden]]),
     (
         "rotateCalendarLink",
-        &[TOKEN, DATABASE, &[Forbidden, NotFound, CandidateWithdrawn]],
+        &[
+            TOKEN,
+            DATABASE,
+            ONCE,
+            &[BadRequest, Forbidden, NotFound, CandidateWithdrawn],
+        ],
     ),
     (
         "retryOutboxEmail",
