@@ -49,15 +49,21 @@ async fn me_describes_the_calling_token() {
 async fn admins_create_tokens_that_are_shown_once_and_work() {
     let app = spawn_app().await;
     let tree = app.tree().await;
-    let created = app
-        .request(
-            Method::POST,
-            "/tokens",
-            Some(&app.admin),
-            Some(json!({"name": "Ban Thường trực UBMTTQ huyện", "role": "organizer", "region_id": tree.district})),
-            &[("Idempotency-Key", "token-1")],
-        )
-        .await;
+    let create = |admin: String, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                "/tokens",
+                Some(&admin),
+                Some(body),
+                &[("Idempotency-Key", "token-1")],
+            )
+            .await
+        }
+    };
+    let district_office = json!({"name": "Ban Thường trực UBMTTQ huyện", "role": "organizer", "region_id": tree.district});
+    let created = create(app.admin.clone(), district_office.clone()).await;
     let token = created.ok(201)["token"].as_str().expect("token").to_owned();
     assert!(token.starts_with("vm_") && token.len() > 40);
     assert_eq!(created.headers["cache-control"], "no-store");
@@ -65,39 +71,19 @@ async fn admins_create_tokens_that_are_shown_once_and_work() {
     assert_eq!(me.ok(200)["role"], "organizer");
     assert_eq!(me.body["id"], created.body["id"]);
     // A retry with the same key gets the same token again, and makes no second one.
-    let again = app
-        .request(
-            Method::POST,
-            "/tokens",
-            Some(&app.admin),
-            Some(json!({"name": "Ban Thường trực UBMTTQ huyện", "role": "organizer", "region_id": tree.district})),
-            &[("Idempotency-Key", "token-1")],
-        )
-        .await;
+    let again = create(app.admin.clone(), district_office.clone()).await;
     assert_eq!(again.ok(201)["token"], created.body["token"]);
     assert_eq!(again.body["id"], created.body["id"]);
     assert_eq!(again.headers["idempotent-replayed"], "true");
     assert_eq!(again.headers["cache-control"], "no-store");
-    app.request(
-        Method::POST,
-        "/tokens",
-        Some(&app.admin),
-        Some(json!({"name": "Another", "role": "observer"})),
-        &[("Idempotency-Key", "token-1")],
+    create(
+        app.admin.clone(),
+        json!({"name": "Another", "role": "observer"}),
     )
     .await
     .problem(422, "idempotency_key_reused");
     // Another admin sending the same key makes their own token.
-    let other_admin = app.token(Role::Admin, None);
-    let theirs = app
-        .request(
-            Method::POST,
-            "/tokens",
-            Some(&other_admin),
-            Some(json!({"name": "Ban Thường trực UBMTTQ huyện", "role": "organizer", "region_id": tree.district})),
-            &[("Idempotency-Key", "token-1")],
-        )
-        .await;
+    let theirs = create(app.token(Role::Admin, None), district_office).await;
     assert_ne!(theirs.ok(201)["token"], created.body["token"]);
     let named: Vec<_> = app.get("/tokens?limit=500", &app.admin).await.ok(200)["items"]
         .as_array()

@@ -27,6 +27,15 @@ async fn fetch(app: &TestApp, url: &str, etag: Option<&str>) -> reqwest::Respons
     request.send().await.expect("request sent")
 }
 
+/// The secret of a subscription URL: `…/calendars/{secret}.ics`.
+fn secret_of(url: &str) -> String {
+    url.rsplit('/')
+        .next()
+        .and_then(|f| f.strip_suffix(".ics"))
+        .unwrap_or_else(|| panic!("{url} holds no secret"))
+        .to_owned()
+}
+
 async fn link(app: &TestApp, candidate: Uuid, token: &str) -> String {
     app.post(
         &format!("/candidates/{candidate}/calendar-link"),
@@ -54,12 +63,7 @@ async fn a_candidate_subscribes_without_a_token_and_a_new_link_ends_the_old_one(
     );
 
     let url = link(&s.app, tam, &s.app.admin).await;
-    let secret = url
-        .rsplit('/')
-        .next()
-        .and_then(|f| f.strip_suffix(".ics"))
-        .expect("a secret")
-        .to_owned();
+    let secret = secret_of(&url);
     assert_eq!(secret.len(), 64);
     assert!(
         url.starts_with(&format!("{}/calendars/", s.app.address)),
@@ -190,12 +194,7 @@ async fn a_link_retried_with_its_idempotency_key_is_the_same_link_and_rotates_no
     assert_eq!(fetch(&s.app, &url, None).await.status(), StatusCode::OK);
 
     // The replay is kept sealed: a copy of the database holds no secret.
-    let secret = url
-        .rsplit('/')
-        .next()
-        .and_then(|f| f.strip_suffix(".ics"))
-        .expect("a secret")
-        .to_owned();
+    let secret = secret_of(&url);
     let data = crate::helpers::database::pg_dump(&s.app.database_url, &["--data-only"]);
     assert!(!data.contains(&secret), "a calendar secret is stored");
 
