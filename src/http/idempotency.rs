@@ -144,9 +144,12 @@ fn seal_context(token: &Caller, key: &str, hash: &[u8]) -> Vec<u8> {
     context
 }
 
+/// A sealer with what its answers are bound to.
+type Seal<'a> = (&'a Sealer, Vec<u8>);
+
 /// The body to store: the answer's, or `{"sealed": …}` of it.
-fn kept_body(body: &Value, sealer: Option<&Sealer>, context: &[u8]) -> app::Result<Value> {
-    let Some(sealer) = sealer else {
+fn kept_body(body: &Value, seal: Option<&Seal<'_>>) -> app::Result<Value> {
+    let Some((sealer, context)) = seal else {
         return Ok(body.clone());
     };
     let plain = serde_json::to_vec(body).map_err(app::Error::internal)?;
@@ -155,8 +158,8 @@ fn kept_body(body: &Value, sealer: Option<&Sealer>, context: &[u8]) -> app::Resu
 }
 
 /// The answer's body from what was stored.
-fn replayed_body(stored: Value, sealer: Option<&Sealer>, context: &[u8]) -> app::Result<Value> {
-    let Some(sealer) = sealer else {
+fn replayed_body(stored: Value, seal: Option<&Seal<'_>>) -> app::Result<Value> {
+    let Some((sealer, context)) = seal else {
         return Ok(stored);
     };
     let sealed = stored
@@ -177,7 +180,7 @@ fn once(
     work: &mut impl FnMut(&mut Tx<'_>) -> app::Result<Answer>,
 ) -> app::Result<(Answer, bool)> {
     let expired = tx.now() - KEPT_FOR;
-    let context = seal_context(token, key, hash);
+    let seal = sealer.map(|s| (s, seal_context(token, key, hash)));
     if db::claim(tx, token.id, key, hash, expired)? {
         let answer = work(tx)?;
         db::store(
@@ -185,7 +188,7 @@ fn once(
             token.id,
             key,
             answer.status.as_u16() as i16,
-            &kept_body(&answer.body, sealer, &context)?,
+            &kept_body(&answer.body, seal.as_ref())?,
             answer.location.as_deref(),
             answer.etag.as_deref(),
         )?;
@@ -209,7 +212,7 @@ fn once(
     Ok((
         Answer {
             status,
-            body: replayed_body(stored.response, sealer, &context)?,
+            body: replayed_body(stored.response, seal.as_ref())?,
             location: stored.location,
             etag: stored.etag,
         },
