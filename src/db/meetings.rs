@@ -328,30 +328,47 @@ pub fn queue_bookings(
         .collect();
     keys.sort_unstable();
     keys.dedup();
-    diesel::sql_query("SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k")
-        .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(keys)
-        .execute(conn)?;
+    #[derive(QueryableByName)]
+    struct Queued {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        locks: i64,
+    }
+    // One text for any number of keys, so the statement stays prepared.
+    let queued: Queued = super::cached(
+        diesel::sql_query(
+            "SELECT count(pg_advisory_xact_lock(k)) AS locks FROM unnest($1::bigint[]) AS k",
+        )
+        .bind::<Array<diesel::sql_types::BigInt>, _>(&keys),
+    )
+    .get_result(conn)?;
+    if usize::try_from(queued.locks).ok() != Some(keys.len()) {
+        return Err(DbError::Other(anyhow::anyhow!(
+            "queued behind {} booking locks of {}",
+            queued.locks,
+            keys.len()
+        )));
+    }
     Ok(())
 }
 
-/// Runs `insert` in a savepoint; a violation of `constraint` comes back as `Ok(None)`, so the
-/// transaction can go on to read who holds the slot.
-fn refused_by<T>(
-    conn: &mut PgConnection,
-    constraint: Constraint,
-    insert: impl FnOnce(&mut PgConnection) -> DbResult<T>,
-) -> DbResult<Option<T>> {
-    match conn.transaction(|c| insert(c)) {
-        Ok(done) => Ok(Some(done)),
-        Err(e) if e.violates(&constraint) => Ok(None),
-        Err(e) => Err(e),
+/// A booking the queue of [`queue_bookings`] did not order (a writer that skipped it) can still
+/// meet the constraint; the transaction is then lost, and the request may simply run again,
+/// when the clash is read and named.
+fn raced(e: DbError, constraint: Constraint) -> DbError {
+    if e.violates(&constraint) {
+        DbError::Retry(format!(
+            "{constraint:?} refused a booking made at the same moment"
+        ))
+    } else {
+        e
     }
 }
 
 /// Books the candidates: each is busy over `busy` (the meeting plus the travel buffer after
 /// it, `domain::booking`). The exclusion constraint `meeting_candidates_no_overlap` refuses
-/// overlaps. A candidate taken off the meeting keeps an inactive link, so their calendar
-/// hears of it.
+/// overlaps; queued behind every other booking of these candidates, the transaction first
+/// reads who holds them, so a clash is named without a savepoint. A candidate taken off the
+/// meeting keeps an inactive link, so their calendar hears of it.
 pub fn book_candidates(
     conn: &mut PgConnection,
     meeting_id: Uuid,
@@ -360,63 +377,6 @@ pub fn book_candidates(
     candidate_ids: &[Uuid],
     busy: (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>),
 ) -> DbResult<Result<(), Clash>> {
-    let booked = refused_by(conn, Constraint::MeetingCandidatesNoOverlap, |conn| {
-        if new_meeting {
-            // A plain insert: an upsert's speculative insertion can deadlock against a
-            // concurrent insert into the exclusion constraint. One text for any number of
-            // candidates, so the statement stays prepared.
-            super::cached(
-                diesel::sql_query(
-                    "INSERT INTO meeting_candidates \
-                       (meeting_id, candidate_id, province_id, busy, active) \
-                     SELECT $1, c, $2, $3, true FROM unnest($4::uuid[]) AS c \
-                     RETURNING candidate_id AS id",
-                )
-                .bind::<diesel::sql_types::Uuid, _>(meeting_id)
-                .bind::<diesel::sql_types::Uuid, _>(province_id)
-                .bind::<Tstzrange, _>(busy)
-                .bind::<Array<diesel::sql_types::Uuid>, _>(candidate_ids),
-            )
-            .load::<super::Id>(conn)?;
-            return Ok(());
-        }
-        diesel::update(
-            meeting_candidates::table
-                .filter(meeting_candidates::meeting_id.eq(meeting_id))
-                .filter(meeting_candidates::candidate_id.ne_all(candidate_ids)),
-        )
-        .set(meeting_candidates::active.eq(false))
-        .execute(conn)?;
-        let rows: Vec<_> = candidate_ids
-            .iter()
-            .map(|c| {
-                (
-                    meeting_candidates::meeting_id.eq(meeting_id),
-                    meeting_candidates::candidate_id.eq(*c),
-                    meeting_candidates::province_id.eq(province_id),
-                    meeting_candidates::busy.eq(busy),
-                    meeting_candidates::active.eq(true),
-                )
-            })
-            .collect();
-        diesel::insert_into(meeting_candidates::table)
-            .values(rows)
-            .on_conflict((
-                meeting_candidates::meeting_id,
-                meeting_candidates::candidate_id,
-                meeting_candidates::province_id,
-            ))
-            .do_update()
-            .set((
-                meeting_candidates::busy.eq(diesel::upsert::excluded(meeting_candidates::busy)),
-                meeting_candidates::active.eq(true),
-            ))
-            .execute(conn)?;
-        Ok(())
-    })?;
-    if booked.is_some() {
-        return Ok(Ok(()));
-    }
     let holder: Option<(Uuid, Uuid)> = meeting_candidates::table
         .filter(meeting_candidates::province_id.eq(province_id))
         .filter(meeting_candidates::candidate_id.eq_any(candidate_ids))
@@ -429,12 +389,81 @@ pub fn book_candidates(
         ))
         .first(conn)
         .optional()?;
-    let (meeting, candidate) = holder.ok_or_else(|| {
-        DbError::Other(anyhow::anyhow!(
-            "meeting_candidates_no_overlap refused a booking nobody holds"
+    if let Some((meeting, candidate)) = holder {
+        return Ok(Err(Clash::Candidate { meeting, candidate }));
+    }
+    write_candidates(
+        conn,
+        meeting_id,
+        province_id,
+        new_meeting,
+        candidate_ids,
+        busy,
+    )
+    .map_err(|e| raced(e, Constraint::MeetingCandidatesNoOverlap))?;
+    Ok(Ok(()))
+}
+
+fn write_candidates(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    province_id: Uuid,
+    new_meeting: bool,
+    candidate_ids: &[Uuid],
+    busy: (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>),
+) -> DbResult<()> {
+    if new_meeting {
+        // A plain insert: an upsert's speculative insertion can deadlock against a concurrent
+        // insert into the exclusion constraint. One text for any number of candidates, so
+        // the statement stays prepared.
+        super::cached(
+            diesel::sql_query(
+                "INSERT INTO meeting_candidates \
+                   (meeting_id, candidate_id, province_id, busy, active) \
+                 SELECT $1, c, $2, $3, true FROM unnest($4::uuid[]) AS c \
+                 RETURNING candidate_id AS id",
+            )
+            .bind::<diesel::sql_types::Uuid, _>(meeting_id)
+            .bind::<diesel::sql_types::Uuid, _>(province_id)
+            .bind::<Tstzrange, _>(busy)
+            .bind::<Array<diesel::sql_types::Uuid>, _>(candidate_ids),
+        )
+        .load::<super::Id>(conn)?;
+        return Ok(());
+    }
+    diesel::update(
+        meeting_candidates::table
+            .filter(meeting_candidates::meeting_id.eq(meeting_id))
+            .filter(meeting_candidates::candidate_id.ne_all(candidate_ids)),
+    )
+    .set(meeting_candidates::active.eq(false))
+    .execute(conn)?;
+    let rows: Vec<_> = candidate_ids
+        .iter()
+        .map(|c| {
+            (
+                meeting_candidates::meeting_id.eq(meeting_id),
+                meeting_candidates::candidate_id.eq(*c),
+                meeting_candidates::province_id.eq(province_id),
+                meeting_candidates::busy.eq(busy),
+                meeting_candidates::active.eq(true),
+            )
+        })
+        .collect();
+    diesel::insert_into(meeting_candidates::table)
+        .values(rows)
+        .on_conflict((
+            meeting_candidates::meeting_id,
+            meeting_candidates::candidate_id,
+            meeting_candidates::province_id,
         ))
-    })?;
-    Ok(Err(Clash::Candidate { meeting, candidate }))
+        .do_update()
+        .set((
+            meeting_candidates::busy.eq(diesel::upsert::excluded(meeting_candidates::busy)),
+            meeting_candidates::active.eq(true),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// A site to write: the venue, who is expected, and what the rules allow.
@@ -448,7 +477,8 @@ pub struct SiteBooking {
 /// Books the venues over `during`; `booked` are the venues the meeting had. A site whose
 /// venue stays keeps its id and live counters; others are removed or added, and the added
 /// ones come back as written (for a new meeting, all its sites). The exclusion constraint
-/// `meeting_sites_no_overlap` refuses double bookings.
+/// `meeting_sites_no_overlap` refuses double bookings; as for candidates, the holder of a
+/// venue is read first.
 pub fn book_sites(
     conn: &mut PgConnection,
     meeting_id: Uuid,
@@ -458,53 +488,6 @@ pub fn book_sites(
     during: (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>),
 ) -> DbResult<Result<Vec<SiteRow>, Clash>> {
     let venue_ids: Vec<Uuid> = sites.iter().map(|s| s.venue_id).collect();
-    let done = refused_by(conn, Constraint::MeetingSitesNoOverlap, |conn| {
-        let mut added = Vec::new();
-        if booked.iter().any(|v| !venue_ids.contains(v)) {
-            diesel::delete(
-                meeting_sites::table
-                    .filter(meeting_sites::meeting_id.eq(meeting_id))
-                    .filter(meeting_sites::venue_id.ne_all(&venue_ids)),
-            )
-            .execute(conn)?;
-        }
-        for s in sites {
-            if booked.contains(&s.venue_id) {
-                diesel::update(
-                    meeting_sites::table
-                        .filter(meeting_sites::meeting_id.eq(meeting_id))
-                        .filter(meeting_sites::venue_id.eq(s.venue_id)),
-                )
-                .set((
-                    meeting_sites::expected_attendees.eq(s.expected_attendees),
-                    meeting_sites::effective_capacity.eq(s.effective_capacity),
-                    meeting_sites::binding_rule_id.eq(s.binding_rule_id),
-                    meeting_sites::during.eq(during),
-                ))
-                .execute(conn)?;
-                continue;
-            }
-            added.push(
-                diesel::insert_into(meeting_sites::table)
-                    .values((
-                        meeting_sites::id.eq(Uuid::now_v7()),
-                        meeting_sites::meeting_id.eq(meeting_id),
-                        meeting_sites::province_id.eq(province_id),
-                        meeting_sites::venue_id.eq(s.venue_id),
-                        meeting_sites::expected_attendees.eq(s.expected_attendees),
-                        meeting_sites::effective_capacity.eq(s.effective_capacity),
-                        meeting_sites::binding_rule_id.eq(s.binding_rule_id),
-                        meeting_sites::during.eq(during),
-                    ))
-                    .returning(SiteRow::as_returning())
-                    .get_result(conn)?,
-            );
-        }
-        Ok(added)
-    })?;
-    if let Some(added) = done {
-        return Ok(Ok(added));
-    }
     let holder: Option<(Uuid, Uuid)> = meeting_sites::table
         .filter(meeting_sites::province_id.eq(province_id))
         .filter(meeting_sites::venue_id.eq_any(&venue_ids))
@@ -514,12 +497,65 @@ pub fn book_sites(
         .select((meeting_sites::meeting_id, meeting_sites::venue_id))
         .first(conn)
         .optional()?;
-    let (meeting, venue) = holder.ok_or_else(|| {
-        DbError::Other(anyhow::anyhow!(
-            "meeting_sites_no_overlap refused a booking nobody holds"
-        ))
-    })?;
-    Ok(Err(Clash::Venue { meeting, venue }))
+    if let Some((meeting, venue)) = holder {
+        return Ok(Err(Clash::Venue { meeting, venue }));
+    }
+    let added = write_sites(conn, meeting_id, province_id, booked, sites, during)
+        .map_err(|e| raced(e, Constraint::MeetingSitesNoOverlap))?;
+    Ok(Ok(added))
+}
+
+fn write_sites(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    province_id: Uuid,
+    booked: &[Uuid],
+    sites: &[SiteBooking],
+    during: (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>),
+) -> DbResult<Vec<SiteRow>> {
+    let venue_ids: Vec<Uuid> = sites.iter().map(|s| s.venue_id).collect();
+    let mut added = Vec::new();
+    if booked.iter().any(|v| !venue_ids.contains(v)) {
+        diesel::delete(
+            meeting_sites::table
+                .filter(meeting_sites::meeting_id.eq(meeting_id))
+                .filter(meeting_sites::venue_id.ne_all(&venue_ids)),
+        )
+        .execute(conn)?;
+    }
+    for s in sites {
+        if booked.contains(&s.venue_id) {
+            diesel::update(
+                meeting_sites::table
+                    .filter(meeting_sites::meeting_id.eq(meeting_id))
+                    .filter(meeting_sites::venue_id.eq(s.venue_id)),
+            )
+            .set((
+                meeting_sites::expected_attendees.eq(s.expected_attendees),
+                meeting_sites::effective_capacity.eq(s.effective_capacity),
+                meeting_sites::binding_rule_id.eq(s.binding_rule_id),
+                meeting_sites::during.eq(during),
+            ))
+            .execute(conn)?;
+            continue;
+        }
+        added.push(
+            diesel::insert_into(meeting_sites::table)
+                .values((
+                    meeting_sites::id.eq(Uuid::now_v7()),
+                    meeting_sites::meeting_id.eq(meeting_id),
+                    meeting_sites::province_id.eq(province_id),
+                    meeting_sites::venue_id.eq(s.venue_id),
+                    meeting_sites::expected_attendees.eq(s.expected_attendees),
+                    meeting_sites::effective_capacity.eq(s.effective_capacity),
+                    meeting_sites::binding_rule_id.eq(s.binding_rule_id),
+                    meeting_sites::during.eq(during),
+                ))
+                .returning(SiteRow::as_returning())
+                .get_result(conn)?,
+        );
+    }
+    Ok(added)
 }
 
 /// Frees a cancelled meeting's candidates and venues.
