@@ -7,6 +7,7 @@ use uuid::Uuid;
 use diesel::RunQueryDsl;
 
 use crate::helpers::app::{Constraint, DbError, Violation};
+use crate::helpers::eventually::eventually;
 use crate::helpers::{spawn_app, spawn_app_with, Role, TestApp};
 
 fn ids(v: &Value, field: &str) -> Vec<String> {
@@ -270,6 +271,109 @@ async fn twenty_concurrent_plans_for_one_venue_at_one_time_book_exactly_one() {
     );
     assert_eq!(app.count("SELECT count(*) AS n FROM meeting_candidates"), 1);
     assert_eq!(app.double_bookings(), (0, 0));
+}
+
+/// A booking is read before it is written, queued behind every other booking of the same
+/// candidates and venues. A writer that skipped that queue can still take the slot between the
+/// read and the write: then the constraint refuses the write, the plan is answered 503
+/// `retry` with nothing kept, and its retry is refused naming the meeting that now holds it.
+#[actix_web::test]
+async fn a_slot_taken_past_the_booking_queue_makes_the_plan_retry_then_names_the_holder() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = app.setup(election).await;
+    let school = app
+        .venue(s.tree.commune, "Trường THCS Kỳ Đồng", 100, None, "indoor")
+        .await;
+    let holder = app
+        .post(
+            "/meetings",
+            &app.admin,
+            s.in_person(
+                s.hall,
+                "2021-05-13T08:00:00+07:00",
+                "2021-05-13T10:00:00+07:00",
+                50,
+            ),
+        )
+        .await
+        .id();
+    let plan = s.in_person(
+        school,
+        "2021-05-13T14:00:00+07:00",
+        "2021-05-13T16:00:00+07:00",
+        50,
+    );
+    // Another writer moves the holder's candidate into the afternoon without the queue, and
+    // has not committed when the plan reads the candidate's bookings.
+    let mut writer = app.conn();
+    writer
+        .batch_execute(&format!(
+            "BEGIN; UPDATE meeting_candidates \
+               SET busy = tstzrange('2021-05-13T13:00:00+07:00', '2021-05-13T17:00:00+07:00') \
+             WHERE meeting_id = '{holder}'"
+        ))
+        .expect("the other writer's update");
+    // The plan's insert has started, so its read is done; it waits for the other writer's row
+    // (one server) or for the worker that holds it (Citus), or meets it committed.
+    let writing = "SELECT count(*) AS n FROM pg_stat_activity \
+                   WHERE datname = current_database() AND state = 'active' \
+                     AND query LIKE 'INSERT INTO meeting_candidates%'";
+    let (answer, ()) = futures::join!(app.post("/meetings", &app.admin, plan.clone()), async {
+        eventually("the plan writing its candidates", || async {
+            match app.count(writing) {
+                1 => Ok(()),
+                n => Err(n),
+            }
+        })
+        .await;
+        writer.batch_execute("COMMIT").expect("commit");
+    });
+    answer.problem(503, "retry");
+    assert_eq!(app.count("SELECT count(*) AS n FROM meetings"), 1);
+    let again = app.post("/meetings", &app.admin, plan).await;
+    let p = again.problem(409, "candidate_conflict");
+    assert_eq!(p["conflicting_meeting_id"], holder.to_string());
+    assert_eq!(app.count("SELECT count(*) AS n FROM meetings"), 1);
+    assert_eq!(app.double_bookings(), (0, 0));
+}
+
+/// The venues are looked up in the province of the units first; one elsewhere is still found,
+/// and named, not taken for a venue that does not exist.
+#[actix_web::test]
+async fn a_venue_of_another_province_is_named_as_such_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = app.setup(election).await;
+    let elsewhere = app.region("Tỉnh Quảng Bình", "province", None).await;
+    let far_hall = app
+        .venue(elsewhere, "Nhà văn hóa Đồng Hới", 100, None, "indoor")
+        .await;
+    // An online meeting, whose connection points may be several.
+    let plan = json!({"election_id": s.election, "electoral_unit_ids": [s.unit], "format": "online",
+        "starts_at": "2021-05-14T08:00:00+07:00", "ends_at": "2021-05-14T10:00:00+07:00",
+        "online": {"platform": "Zoom", "join_url": "https://zoom.us/j/9", "max_participants": 500, "expected_attendees": 100},
+        "sites": [{"venue_id": s.hall, "expected_attendees": 50},
+                  {"venue_id": far_hall, "expected_attendees": 50},
+                  {"venue_id": Uuid::now_v7(), "expected_attendees": 50}]});
+    let refused = app.post("/meetings", &app.admin, plan).await;
+    assert_eq!(
+        refused.invalid_fields(),
+        vec!["sites[1].venue_id", "sites[2].venue_id"]
+    );
+    let messages: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert!(
+        messages.contains(&"the venue lies in another province than the electoral units")
+            && messages.contains(&"no such venue"),
+        "{messages:?}"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM meetings"), 0);
 }
 
 #[actix_web::test]
