@@ -643,7 +643,11 @@ fn check(tx: &mut Tx<'_>, who: &Caller, plan: &MeetingPlan) -> Result<Checked> {
         );
     }
     let venue_ids: Vec<Uuid> = plan.sites.iter().map(|s| s.venue_id).collect();
-    let found_venues = venues::find_many(tx, &venue_ids)?;
+    let likely = match provinces.len() {
+        1 => provinces.iter().next().copied(),
+        _ => None,
+    };
+    let found_venues = venues::find_many(tx, &venue_ids, likely)?;
     for (i, site) in plan.sites.iter().enumerate() {
         match found_venues.iter().find(|(v, _)| v.id == site.venue_id) {
             None => errors.add(format!("sites[{i}].venue_id"), "no such venue"),
@@ -875,15 +879,14 @@ fn ensure_acts_on_named(tx: &mut Tx<'_>, who: &Caller, new: &NewMeeting) -> Resu
         return Ok(());
     }
     let venue_ids: Vec<Uuid> = new.sites.iter().map(|s| s.venue_id).collect();
+    let units = units::find_many(tx, &new.electoral_unit_ids)?;
+    let likely = units.first().map(|(u, _)| u.province_id);
     let place = MeetingPlace {
-        venue_paths: venues::find_many(tx, &venue_ids)?
+        venue_paths: venues::find_many(tx, &venue_ids, likely)?
             .into_iter()
             .map(|(_, p)| p)
             .collect(),
-        unit_paths: units::find_many(tx, &new.electoral_unit_ids)?
-            .into_iter()
-            .map(|(_, p)| p)
-            .collect(),
+        unit_paths: units.into_iter().map(|(_, p)| p).collect(),
     };
     if place.venue_paths.is_empty() && place.unit_paths.is_empty() {
         return Ok(());

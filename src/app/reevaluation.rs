@@ -66,10 +66,11 @@ pub fn reevaluate(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let venues: HashMap<Uuid, (venues::Venue, Vec<Uuid>)> = venues::find_many(tx, &venue_ids)?
-        .into_iter()
-        .map(|(v, p)| (v.id, (v, p)))
-        .collect();
+    let venues: HashMap<Uuid, (venues::Venue, Vec<Uuid>)> =
+        venues::find_many(tx, &venue_ids, Some(province_id))?
+            .into_iter()
+            .map(|(v, p)| (v.id, (v, p)))
+            .collect();
     let with_candidates: HashSet<Uuid> = db::candidates_of(tx, meeting_ids)?
         .into_iter()
         .filter(|(_, _, active)| *active)

@@ -78,10 +78,25 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<(Venue, Vec<Uu
         .optional()?)
 }
 
-/// Several venues of one province with their regions' paths, locked against concurrent edits.
-/// The provinces are read first, and each province's venues locked by a statement that names
-/// it: on Citus a row lock must stay on one shard (SPEC §8).
-pub fn find_many(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<(Venue, Vec<Uuid>)>> {
+/// Several venues with their regions' paths, locked against concurrent edits. Each
+/// province's venues are locked by a statement that names it: on Citus a row lock must stay on
+/// one shard (SPEC §8). `likely` is the province they are expected in (a meeting's, fixed by
+/// its units): when every venue lies there, that one statement is all; otherwise their
+/// provinces are read first.
+pub fn find_many(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    likely: Option<Uuid>,
+) -> DbResult<Vec<(Venue, Vec<Uuid>)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    if let Some(province) = likely {
+        let found = in_province(conn, province, ids)?;
+        if ids.iter().all(|id| found.iter().any(|(v, _)| v.id == *id)) {
+            return Ok(found);
+        }
+    }
     let provinces: Vec<Uuid> = venues::table
         .filter(venues::id.eq_any(ids))
         .select(venues::province_id)
@@ -90,21 +105,27 @@ pub fn find_many(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<(Venue, 
         .load(conn)?;
     let mut found = Vec::with_capacity(ids.len());
     for province in provinces {
-        found.extend(
-            venues::table
-                .inner_join(
-                    regions::table.on(regions::id
-                        .eq(venues::region_id)
-                        .and(regions::province_id.eq(venues::province_id))),
-                )
-                .filter(venues::province_id.eq(province))
-                .filter(venues::id.eq_any(ids))
-                .select((Venue::as_select(), regions::path))
-                .for_share()
-                .load::<(Venue, Vec<Uuid>)>(conn)?,
-        );
+        found.extend(in_province(conn, province, ids)?);
     }
     Ok(found)
+}
+
+fn in_province(
+    conn: &mut PgConnection,
+    province: Uuid,
+    ids: &[Uuid],
+) -> DbResult<Vec<(Venue, Vec<Uuid>)>> {
+    Ok(venues::table
+        .inner_join(
+            regions::table.on(regions::id
+                .eq(venues::region_id)
+                .and(regions::province_id.eq(venues::province_id))),
+        )
+        .filter(venues::province_id.eq(province))
+        .filter(venues::id.eq_any(ids))
+        .select((Venue::as_select(), regions::path))
+        .for_share()
+        .load::<(Venue, Vec<Uuid>)>(conn)?)
 }
 
 province_rows! {

@@ -361,7 +361,7 @@ impl Names {
                 let Some(last) = page.last() else { break };
                 after = Some(last.id);
                 let ids: Vec<Uuid> = page.iter().map(|v| v.id).collect();
-                for found in db::venues::find_many(tx, &ids)? {
+                for found in db::venues::find_many(tx, &ids, None)? {
                     names
                         .venues
                         .entry(fold(&found.0.name))
