@@ -516,52 +516,29 @@ fn view(
     }
 }
 
-/// The meetings of these rows, with four queries in all, not four per meeting.
+/// The meetings of these rows, with one query in all (`db::parts_of`), not one per meeting.
 pub fn views(tx: &mut Tx<'_>, rows: Vec<MeetingRow>) -> Result<Vec<Meeting>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
-    let mut election_ids: Vec<Uuid> = rows.iter().map(|m| m.election_id).collect();
-    election_ids.sort();
-    election_ids.dedup();
-    let zones: HashMap<Uuid, chrono_tz::Tz> = elections::zones(tx, &election_ids)?
-        .into_iter()
-        .map(|(id, zone)| Ok((id, zone_of(&zone)?)))
-        .collect::<Result<_>>()?;
-    let mut units: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (m, u) in db::units_of(tx, &ids)? {
-        units.entry(m).or_default().push(u);
-    }
-    // A meeting's candidates are its active links; a cancelled meeting keeps all of its own.
-    let cancelled: HashSet<Uuid> = rows
-        .iter()
-        .filter(|m| m.status == MeetingStatus::Cancelled)
-        .map(|m| m.id)
-        .collect();
-    let mut candidates: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (m, c, active) in db::candidates_of(tx, &ids)? {
-        if active || cancelled.contains(&m) {
-            candidates.entry(m).or_default().push(c);
-        }
-    }
-    let mut sites: HashMap<Uuid, Vec<SiteRow>> = HashMap::new();
-    for s in db::sites_of(tx, &ids)? {
-        sites.entry(s.meeting_id).or_default().push(s);
-    }
+    let keys: Vec<(Uuid, Uuid)> = rows.iter().map(|m| (m.province_id, m.id)).collect();
+    let mut parts: HashMap<Uuid, db::Parts> = db::parts_of(tx, &keys)?.into_iter().collect();
     rows.into_iter()
         .map(|m| {
-            let id = m.id;
-            let zone = *zones
-                .get(&m.election_id)
-                .ok_or_else(|| super::Error::internal("a meeting's election went missing"))?;
-            Ok(view(
-                m,
-                zone,
-                units.remove(&id).unwrap_or_default(),
-                candidates.remove(&id).unwrap_or_default(),
-                sites.remove(&id).unwrap_or_default(),
-            ))
+            let found = parts
+                .remove(&m.id)
+                .ok_or_else(|| super::Error::internal("a meeting's parts went missing"))?;
+            let zone = zone_of(&found.timezone)?;
+            // A meeting's candidates are its active links; a cancelled meeting keeps all of
+            // its own.
+            let cancelled = m.status == MeetingStatus::Cancelled;
+            let candidates = found
+                .candidates
+                .into_iter()
+                .filter(|&(_, active)| active || cancelled)
+                .map(|(c, _)| c)
+                .collect();
+            Ok(view(m, zone, found.units, candidates, found.sites))
         })
         .collect()
 }

@@ -48,14 +48,6 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> DbResult<Option<ElectionRow>> 
         .optional()?)
 }
 
-/// The time zones of these elections, by id (one query however many).
-pub fn zones(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<(Uuid, String)>> {
-    Ok(elections::table
-        .filter(elections::id.eq_any(ids))
-        .select((elections::id, elections::timezone))
-        .load(conn)?)
-}
-
 pub fn list(
     conn: &mut PgConnection,
     after: Option<Uuid>,
