@@ -1514,3 +1514,91 @@ async fn twenty_identical_plans_at_once_book_one_and_refuse_the_rest_cleanly() {
     );
     assert_eq!(app.double_bookings(), (0, 0));
 }
+
+#[actix_web::test]
+async fn a_meeting_reads_the_same_alone_and_in_a_list_with_every_part_in_order() {
+    let app = spawn_app().await;
+    let election = app.election().await;
+    let s = app.setup(election).await;
+    let mut halls = vec![s.hall];
+    for name in ["Nhà văn hóa thôn 1", "Nhà văn hóa thôn 2"] {
+        halls.push(app.venue(s.tree.commune, name, 100, None, "indoor").await);
+    }
+    let sites: Vec<Value> = halls
+        .iter()
+        .zip([40, 30, 20])
+        .map(|(venue, expected)| json!({"venue_id": venue, "expected_attendees": expected}))
+        .collect();
+    let online = json!({"election_id": s.election, "electoral_unit_ids": [s.unit], "format": "online",
+        "candidate_ids": [s.candidates[1], s.candidates[0]],
+        "starts_at": "2021-05-14T08:00:00+07:00", "ends_at": "2021-05-14T10:00:00+07:00",
+        "online": {"platform": "Zoom", "join_url": "https://zoom.us/j/9", "max_participants": 500, "expected_attendees": 100},
+        "sites": sites});
+    let first = app.post("/meetings", &app.admin, online).await.id();
+    let mut second = s.in_person(
+        s.hall,
+        "2021-05-15T08:00:00+07:00",
+        "2021-05-15T10:00:00+07:00",
+        10,
+    );
+    second["candidate_ids"] = json!([s.candidates[0]]);
+    let second = app.post("/meetings", &app.admin, second).await.id();
+
+    let alone = app.get(&format!("/meetings/{first}"), &app.admin).await;
+    let m = alone.ok(200);
+    assert_eq!(m["electoral_unit_ids"], json!([s.unit]));
+    let mut both = vec![s.candidates[0], s.candidates[1]];
+    both.sort();
+    assert_eq!(m["candidate_ids"], json!(both));
+    let read: Vec<(String, String, i64)> = m["sites"]
+        .as_array()
+        .expect("sites")
+        .iter()
+        .map(|site| {
+            assert_eq!(site["present"], 0);
+            assert!(site["binding_rule_id"].is_null());
+            (
+                site["id"].as_str().expect("id").to_owned(),
+                site["venue_id"].as_str().expect("venue").to_owned(),
+                site["expected_attendees"].as_i64().expect("expected"),
+            )
+        })
+        .collect();
+    let mut ids: Vec<&String> = read.iter().map(|(id, _, _)| id).collect();
+    ids.sort();
+    assert_eq!(ids, read.iter().map(|(id, _, _)| id).collect::<Vec<_>>());
+    let mut venues: Vec<(String, i64)> = read.iter().map(|(_, v, e)| (v.clone(), *e)).collect();
+    venues.sort();
+    let mut planned: Vec<(String, i64)> = halls
+        .iter()
+        .map(Uuid::to_string)
+        .zip([40, 30, 20])
+        .collect();
+    planned.sort();
+    assert_eq!(venues, planned);
+    assert_eq!(m["local"]["timezone"], "Asia/Ho_Chi_Minh");
+    assert_eq!(m["local"]["starts_at"], "2021-05-14T08:00:00+07:00");
+
+    let listed = app
+        .get(&format!("/meetings?election_id={election}"), &app.admin)
+        .await;
+    let items = listed.ok(200)["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 2);
+    for id in [first, second] {
+        let one = app.get(&format!("/meetings/{id}"), &app.admin).await;
+        let in_list = items.iter().find(|i| i["id"] == json!(id)).expect("listed");
+        assert_eq!(in_list, one.ok(200));
+    }
+
+    // Cancelled, a meeting keeps naming the candidates it had.
+    app.post(
+        &format!("/meetings/{first}/cancel"),
+        &app.admin,
+        json!({"reason": "Mưa bão"}),
+    )
+    .await
+    .ok(200);
+    let cancelled = app.get(&format!("/meetings/{first}"), &app.admin).await;
+    assert_eq!(cancelled.ok(200)["candidate_ids"], json!(both));
+    assert_eq!(cancelled.body["sites"].as_array().map(Vec::len), Some(3));
+}
