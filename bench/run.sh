@@ -604,6 +604,45 @@ step_latency() {
     row latency "$kind at $rate req/s (1/$div of saturation $sat)" "p50 $(printf '%.2f' "$P50") ms, p99 $(printf '%.2f' "$P99") ms" "" "${RATIO:-n/a}×" "$target" "$V" \
       "oha -q $rate -c 16 -z ${DURATION}s --latency-correction; achieved $ACH req/s; $OK of $TOT answered 2xx; statuses $ST; errors $ERR"
   done
+  sched_delays "$(awk -v s="$GET_SAT" 'BEGIN {printf "%d", s / 2}')" "$M"
+}
+
+# Where the tail comes from: the GET run at half of saturation once more, with the kernel's
+# scheduler events recorded for 5 s in its middle (perf sched): how long each thread that
+# became runnable waited for a CPU. A request passes through ~10 such wake-ups (the load
+# generator, the service's threads, a backend per statement), so a delay that strikes a few
+# wake-ups in a thousand lands in the p99. perf perturbs this repeat, so it is (info) only.
+sched_delays() { # RATE MEETING
+  local rate=$1 m=$2 data=$WORK/sched.data ctx0 ctx1 busy0 idle0 busy1 idle1 rps oha P50 P99 ACH SCHED SNOTE
+  if ! command -v perf >/dev/null || ! perf sched record -o "$WORK/sched_probe.data" -- true >/dev/null 2>&1; then
+    row latency "scheduler delays during GET at $rate req/s" "not measured: perf sched unavailable" "" "" "(info)" "(info)" ""
+    return 0
+  fi
+  timeout $((DURATION + 30)) "$OHA" --no-tui --output-format json --latency-correction -z "${DURATION}s" -q "$rate" -c 16 \
+    -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/meetings/$m" >"$WORK/oha_get_sched.json" 2>"$WORK/oha_get_sched.err" &
+  oha=$!
+  sleep $((DURATION / 2 - 2))
+  ctx0=$(awk '/^ctxt/ {print $2}' /proc/stat); read -r busy0 idle0 < <(machine_ticks)
+  perf sched record -o "$data" -- sleep 5 >"$WORK/sched_record.txt" 2>&1 || true
+  ctx1=$(awk '/^ctxt/ {print $2}' /proc/stat); read -r busy1 idle1 < <(machine_ticks)
+  wait "$oha" || true
+  perf sched timehist -i "$data" >"$WORK/sched_timehist.txt" 2>/dev/null || true
+  IFS=$'\t' read -r P50 P99 _ _ _ ACH _ _ <<<"$(oha_summary "$WORK/oha_get_sched.json")"
+  rps=${ACH:-$rate}
+  awk -v ctx=$((ctx1 - ctx0)) -v rps="$rps" -v busy=$((busy1 - busy0)) -v idle=$((idle1 - idle0)) \
+    -v p50="$P50" -v p99="$P99" -v rate="$rate" '
+    NR > 3 && $5 ~ /^[0-9.]+$/ { n++; d = $5 + 0; if (d > 1) a++; if (d > 2) b++; if (d > 5) c++ }
+    END {
+      if (n == 0) { print "n/a\tno switch-ins read"; exit }
+      per = ctx / (5 * rps); p = b / n
+      printf "%.3f%% / %.3f%% / %.3f%% of %d switch-ins waited > 1 / 2 / 5 ms\t", 100 * a / n, 100 * p, 100 * c / n, n
+      printf "machine %.0f%% busy; %.1f context switches per request, so %.1f%% of requests meet a wait > 2 ms (1 - (1 - p)^k); ", \
+        100 * busy / (busy + idle), per, 100 * (1 - (1 - p) ^ per)
+      printf "this repeat (perturbed by perf): p50 %.2f ms, p99 %.2f ms\n", p50, p99
+    }' "$WORK/sched_timehist.txt" >"$WORK/sched_summary.txt"
+  IFS=$'\t' read -r SCHED SNOTE <"$WORK/sched_summary.txt"
+  row latency "scheduler delays during GET at $rate req/s (perf sched, 5 s)" "$SCHED" "" "" "(info)" "(info)" "$SNOTE"
+  rm -f "$data" "$WORK/sched_probe.data"
 }
 
 step_profile() {
