@@ -102,7 +102,7 @@ pub fn sites_of(conn: &mut PgConnection, meeting_ids: &[Uuid]) -> DbResult<Vec<S
 
 /// What a meeting's view needs besides its row: its election's time zone, its electoral
 /// units, its candidate links `(candidate, active)` and its sites, each sorted by id.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Parts {
     pub timezone: String,
     pub units: Vec<Uuid>,
@@ -134,7 +134,9 @@ pub fn parts_of(
         sites: serde_json::Value,
     }
     type Site = (Uuid, Uuid, i32, i32, Option<Uuid>, i32, i32, Option<i32>);
-    let (provinces, ids): (Vec<Uuid>, Vec<Uuid>) = meetings.iter().copied().unzip();
+    let (mut provinces, ids): (Vec<Uuid>, Vec<Uuid>) = meetings.iter().copied().unzip();
+    provinces.sort_unstable();
+    provinces.dedup();
     let rows: Vec<Row> = super::cached(
         diesel::sql_query(
             "SELECT m.id,
