@@ -609,9 +609,11 @@ step_latency() {
 
 # Where the tail comes from: the GET run at half of saturation once more, with the kernel's
 # scheduler events recorded for 5 s in its middle (perf sched): how long each thread that
-# became runnable waited for a CPU. A request passes through ~10 such wake-ups (the load
-# generator, the service's threads, a backend per statement), so a delay that strikes a few
-# wake-ups in a thousand lands in the p99. perf perturbs this repeat, so it is (info) only.
+# became runnable waited for a CPU, overall and by process (sched_by_process.txt). A request
+# passes through a dozen or more wake-ups (the load generator, the service's threads, a
+# backend per statement), so waits that strike a few wake-ups in a thousand reach the p99.
+# The share of requests printed assumes independent waits: one wait of an actix thread delays
+# every request queued on its connections. perf perturbs this repeat, so it is (info) only.
 sched_delays() { # RATE MEETING
   local rate=$1 m=$2 data=$WORK/sched.data ctx0 ctx1 busy0 idle0 busy1 idle1 rps oha P50 P99 ACH SCHED SNOTE
   if ! command -v perf >/dev/null || ! perf sched record -o "$WORK/sched_probe.data" -- true >/dev/null 2>&1; then
@@ -630,7 +632,7 @@ sched_delays() { # RATE MEETING
   IFS=$'\t' read -r P50 P99 _ _ _ ACH _ _ <<<"$(oha_summary "$WORK/oha_get_sched.json")"
   rps=${ACH:-$rate}
   awk -v ctx=$((ctx1 - ctx0)) -v rps="$rps" -v busy=$((busy1 - busy0)) -v idle=$((idle1 - idle0)) \
-    -v p50="$P50" -v p99="$P99" -v rate="$rate" '
+    -v p50="$P50" -v p99="$P99" '
     NR > 3 && $5 ~ /^[0-9.]+$/ { n++; d = $5 + 0; if (d > 1) a++; if (d > 2) b++; if (d > 5) c++ }
     END {
       if (n == 0) { print "n/a\tno switch-ins read"; exit }
@@ -640,8 +642,15 @@ sched_delays() { # RATE MEETING
         100 * busy / (busy + idle), per, 100 * (1 - (1 - p) ^ per)
       printf "this repeat (perturbed by perf): p50 %.2f ms, p99 %.2f ms\n", p50, p99
     }' "$WORK/sched_timehist.txt" >"$WORK/sched_summary.txt"
+  # by process: the service's blocking threads and oha's workers share the name tokio-rt-worker
+  awk -v svc="$SVC_PID" 'NR > 3 && $5 ~ /^[0-9.]+$/ && $3 !~ /^<idle>/ {
+      split($3, t, "["); pid = $3; sub(/.*\//, "", pid); sub(/\].*/, "", pid)
+      k = t[1] (pid == svc ? " (service)" : t[1] == "postgres" ? "" : " (pid " pid ")")
+      n[k]++; if ($5 > 1) a[k]++; if ($5 > 2) b[k]++ }
+    END { for (k in n) if (n[k] >= 500) printf "%d\t%-36s switch-ins %7d  waited > 1 ms %5d  > 2 ms %4d\n", a[k], k, n[k], a[k], b[k] }' \
+    "$WORK/sched_timehist.txt" | sort -nr | cut -f2- >"$WORK/sched_by_process.txt"
   IFS=$'\t' read -r SCHED SNOTE <"$WORK/sched_summary.txt"
-  row latency "scheduler delays during GET at $rate req/s (perf sched, 5 s)" "$SCHED" "" "" "(info)" "(info)" "$SNOTE"
+  row latency "scheduler delays during GET at $rate req/s (perf sched, 5 s)" "$SCHED" "" "" "(info)" "(info)" "$SNOTE; by process in sched_by_process.txt"
   rm -f "$data" "$WORK/sched_probe.data"
 }
 
